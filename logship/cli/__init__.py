@@ -1,0 +1,62 @@
+"""The ``logship`` command line: one module per subcommand.
+
+Each subcommand module exposes ``register(subparsers)``, which adds its parser
+and sets ``func`` to a callable taking the parsed arguments and returning the
+exit status. Rendering packages are imported inside the commands, so importing
+this package stays cheap.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from logship.cli import check_config, explain, pull, replay, report
+
+SUBCOMMANDS = (replay, check_config, explain, pull, report)
+
+# Exit statuses shared by every subcommand.
+EXIT_OK = 0
+EXIT_FAILURE = 1  # the command ran but something failed (events not sent, say)
+EXIT_USAGE = 2  # bad arguments or an invalid config file
+EXIT_INPUT_PROBLEMS = 3  # the run finished but some input could not be read
+EXIT_INTERRUPTED = 130  # Ctrl-C: 128 + SIGINT, as shells report it
+
+EPILOG = f"""\
+examples:
+  logship pull --log-group /ecs/order-service --since 2h -o dump.json.gz
+  logship replay dump.json.gz --config logship.toml
+  logship report dump.json.gz --config logship.toml -o report.html
+  logship COMMAND --help
+
+exit statuses: {EXIT_OK} ok, {EXIT_FAILURE} failure, {EXIT_USAGE} usage or config error, \
+{EXIT_INPUT_PROBLEMS} some input unreadable, {EXIT_INTERRUPTED} interrupted (Ctrl-C)
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="logship",
+        description="Turn microservice error logs into well-grouped Sentry issues.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module in SUBCOMMANDS:
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        status: int = args.func(args)
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # `logship replay --json | head` closes our stdout early; that is fine.
+        sys.stderr.close()
+        return EXIT_OK
+    return status

@@ -1,0 +1,233 @@
+"""``logship replay``: run the pipeline on local dumps and show what would be sent."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TextIO
+
+from logship.cli._progress import Progress
+from logship.config import Config
+from logship.pipeline import Item, Outcome, RunReport, run
+
+EPILOG = """\
+examples:
+  logship replay examples/sample-subscription-events.jsonl.gz
+  logship replay dump.json.gz --log-group /ecs/order-service --json | jq .fingerprint
+  aws logs filter-log-events --log-group-name /ecs/order-service --output json \\
+      | logship replay - --log-group /ecs/order-service
+"""
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "replay",
+        help="run the pipeline on local log dumps (a dry run unless --send)",
+        description=(
+            "Read CloudWatch subscription payloads, filter-log-events dumps, exports, "
+            "JSON lines or plain text (optionally .gz, '-' for stdin), and show the "
+            "errors logship would send, grouped by fingerprint."
+        ),
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="input files, '-' for stdin")
+    parser.add_argument(
+        "--log-group", help="log group for inputs that do not name one (plain text, dumps)"
+    )
+    parser.add_argument("--region", default="", help="AWS region of the logs, for links and tags")
+    parser.add_argument("--config", metavar="FILE", help="a logship.toml with rules")
+    parser.add_argument(
+        "--json", action="store_true", help="one JSON object per error, then a summary line"
+    )
+    parser.set_defaults(func=command)
+
+
+def command(args: argparse.Namespace) -> int:
+    from logship.cli import EXIT_INPUT_PROBLEMS, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+    from logship.exceptions import ConfigError
+
+    try:
+        config = _load_config(args.config)
+    except ConfigError as exc:
+        print(f"logship: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    report = RunReport()
+    interrupted = False
+    with Progress("replay") as progress:
+        outcomes = run(
+            _read_all(args.paths, args.log_group, args.region, progress=progress), config, report
+        )
+        # Ctrl-C stops reading; what was read so far is still printed below.
+        if args.json:
+            try:
+                for outcome in outcomes:
+                    sys.stdout.write(json.dumps(outcome_json(outcome)) + "\n")
+            except KeyboardInterrupt:
+                interrupted = True
+        else:
+            groups: dict[tuple[str, ...], Group] = {}
+            try:
+                for outcome in outcomes:
+                    add_to_groups(groups, outcome)
+            except KeyboardInterrupt:
+                interrupted = True
+    if args.json:
+        summary: dict[str, object] = report.as_dict()
+        if interrupted:
+            summary["interrupted"] = True
+        sys.stdout.write(json.dumps({"summary": summary}) + "\n")
+    else:
+        write_table(ranked(groups), report, sys.stdout)
+    for problem in report.problems:
+        print(f"logship: {problem.source}: {problem.reason}", file=sys.stderr)
+    if interrupted:
+        print(
+            f"logship: replay interrupted after {report.events_received:,} events; "
+            "the counts above cover what was read",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+    return EXIT_INPUT_PROBLEMS if report.events_invalid else EXIT_OK
+
+
+def _load_config(path: str | None) -> Config:
+    if path is None:
+        return Config()
+    from logship.rules import load_config
+
+    return load_config(path)
+
+
+def _read_all(
+    paths: Sequence[str],
+    log_group: str | None,
+    region: str,
+    *,
+    progress: Progress | None = None,
+) -> Iterator[Item]:
+    from logship.decode import from_path
+    from logship.records import LogEvent
+
+    for number, path in enumerate(paths, 1):
+        items = from_path(path, log_group=log_group, region=region)
+        if progress is None:
+            yield from items
+            continue
+        where = f"{path} ({number}/{len(paths)})" if len(paths) > 1 else path
+        progress.detail = where
+        for item in items:
+            if isinstance(item, LogEvent):
+                progress.advance()
+            yield item
+
+
+def outcome_json(outcome: Outcome) -> dict[str, object]:
+    """The JSON object ``replay --json`` prints for one error."""
+    item = outcome.item
+    error = item.error
+    return {
+        "fingerprint": list(item.fingerprint),
+        "title": item.title,
+        "service": error.service,
+        "exception_type": error.exception_type,
+        "root_cause_type": error.root_cause_type,
+        "cause_chain": [exc.type for exc in error.chain],
+        "message_template": item.message_template,
+        "level": error.level,
+        "language": error.language,
+        "logger": error.logger,
+        "timestamp": _iso(error.timestamp),
+        "log_group": error.log_group,
+        "log_stream": error.log_stream,
+        "log_event_ids": list(error.event_ids),
+        "aws_account": error.account,
+        "fingerprint_rule": item.rule,
+        "ignored_by": outcome.ignored_by,
+        "ignore_reason": outcome.reason,
+    }
+
+
+def write_json_lines(outcomes: Iterator[Outcome], report: RunReport, out: TextIO) -> None:
+    for outcome in outcomes:
+        out.write(json.dumps(outcome_json(outcome)) + "\n")
+    out.write(json.dumps({"summary": report.as_dict()}) + "\n")
+
+
+@dataclass(slots=True)
+class Group:
+    """What the table shows for one fingerprint (mutable: it accumulates)."""
+
+    fingerprint: tuple[str, ...]
+    title: str
+    count: int = 0
+    ignored: int = 0
+    first_seen: int = 0
+    last_seen: int = 0
+
+
+def summarize(outcomes: Iterator[Outcome]) -> list[Group]:
+    """Errors grouped by fingerprint, the most frequent first."""
+    groups: dict[tuple[str, ...], Group] = {}
+    for outcome in outcomes:
+        add_to_groups(groups, outcome)
+    return ranked(groups)
+
+
+def add_to_groups(groups: dict[tuple[str, ...], Group], outcome: Outcome) -> None:
+    """Count one outcome in its group (kept in a dict, so an interrupted run keeps it)."""
+    item = outcome.item
+    timestamp = item.error.timestamp
+    group = groups.get(item.fingerprint)
+    if group is None:
+        group = groups[item.fingerprint] = Group(
+            item.fingerprint, item.title, first_seen=timestamp, last_seen=timestamp
+        )
+    group.count += 1
+    group.ignored += bool(outcome.ignored_by)
+    group.first_seen = min(group.first_seen, timestamp)
+    group.last_seen = max(group.last_seen, timestamp)
+
+
+def ranked(groups: dict[tuple[str, ...], Group]) -> list[Group]:
+    """The groups, the most frequent first."""
+    return sorted(groups.values(), key=lambda g: (-g.count, g.fingerprint))
+
+
+def write_table(groups: list[Group], report: RunReport, out: TextIO) -> None:
+    rows = [
+        (
+            str(group.count),
+            f"{group.ignored}" if group.ignored else "",
+            _iso(group.first_seen)[:19],
+            _iso(group.last_seen)[:19],
+            " | ".join(group.fingerprint),
+            group.title,
+        )
+        for group in groups
+    ]
+    header = ("COUNT", "IGNORED", "FIRST SEEN", "LAST SEEN", "FINGERPRINT", "SAMPLE TITLE")
+    widths = [min(max(len(row[i]) for row in [header, *rows]), 80) for i in range(len(header))]
+    for row in [header, *rows]:
+        cells = [
+            cell if len(cell) <= w else cell[: w - 1] + "\u2026"
+            for cell, w in zip(row, widths, strict=True)
+        ]
+        out.write(
+            "  ".join(cell.ljust(w) for cell, w in zip(cells, widths, strict=True)).rstrip() + "\n"
+        )
+    out.write(f"\n{len(groups)} groups\n")
+    for key, value in report.as_dict().items():
+        if isinstance(value, dict):
+            for rule, hits in sorted(value.items()):
+                out.write(f"  {key}[{rule}]: {hits}\n")
+        else:
+            out.write(f"  {key}: {value}\n")
+
+
+def _iso(timestamp_ms: int) -> str:
+    return datetime.fromtimestamp(timestamp_ms / 1000, tz=UTC).isoformat(timespec="milliseconds")

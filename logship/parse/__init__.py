@@ -1,0 +1,163 @@
+"""Parse stage: a :class:`~logship.records.LogRecord` becomes a :class:`ParsedError`.
+
+The order of work, cheapest first:
+
+1. A structured (JSON) record gives level, message, service, context and the
+   trace text from its fields (:mod:`.structured`).
+2. A plain-text record's first line may carry a log prefix with a level and a
+   logger (:mod:`.line`).
+3. Records below the configured level are rejected here, before any language
+   parser runs: most of what a service writes is INFO.
+4. The language parsers look for their runtime's trace format; the first match
+   wins. Each module exposes ``parse(text) -> Trace | None`` and ``MARKER``, a
+   regex that any text holding one of its traces matches; the markers are
+   joined into one alternation that turns away trace-less text at once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import replace
+from fnmatch import fnmatchcase
+
+from logship.config import Config
+from logship.parse import dotnet, go, java, node, php, python, ruby
+from logship.parse.context import find_context
+from logship.parse.line import LEVELS, parse_prefix
+from logship.parse.structured import parse_structured
+from logship.records import ExceptionInfo, Frame, LogRecord, ParsedError, RequestContext, Trace
+
+# Most specific first: a Python traceback can quote a Java class name, not the
+# other way round; Go's "panic:" and PHP's "PHP Fatal error" are unambiguous.
+LANGUAGE_PARSERS: tuple[tuple[str, Callable[[str], Trace | None]], ...] = (
+    ("python", python.parse),
+    ("go", go.parse),
+    ("php", php.parse),
+    ("dotnet", dotnet.parse),
+    ("java", java.parse),
+    ("ruby", ruby.parse),
+    ("node", node.parse),
+)
+
+_ANY_TRACE = re.compile(
+    "|".join(f"(?:{module.MARKER})" for module in (python, go, php, dotnet, java, ruby, node)),
+    re.MULTILINE,
+)
+
+
+def level_rank(level: str) -> int:
+    """The position of ``level`` in :data:`LEVELS`; unknown levels rank lowest."""
+    try:
+        return LEVELS.index(level)
+    except ValueError:
+        return -1
+
+
+def find_trace(text: str) -> Trace | None:
+    """The first language trace found in ``text``, or None."""
+    if not _ANY_TRACE.search(text):
+        return None
+    for _language, parse in LANGUAGE_PARSERS:
+        trace = parse(text)
+        if trace is not None and trace.chain:
+            return trace
+    return None
+
+
+def parse_record(record: LogRecord, config: Config) -> ParsedError | None:
+    """The error in ``record``, or None when it is not one (an INFO line, say)."""
+    text = record.text
+    structured = parse_structured(text)
+    if structured is not None:
+        level, message, logger = structured.level, structured.message, structured.logger
+        service_field, context = structured.service, structured.context
+        trace_text = structured.stack
+    else:
+        prefix = parse_prefix(record.lines[0]) if record.lines else None
+        level = prefix.level if prefix else ""
+        message = prefix.message if prefix else (record.lines[0] if record.lines else "")
+        logger = prefix.logger if prefix else ""
+        service_field, context = "", find_context(text)
+        trace_text = text
+
+    minimum = level_rank(config.min_level)
+    if level and level_rank(level) < minimum:
+        return None
+
+    trace = find_trace(trace_text) if trace_text else None
+    if trace is None and structured is not None and structured.error_type:
+        trace = Trace(
+            language="",
+            chain=(ExceptionInfo(type=structured.error_type, message=structured.error_message),),
+        )
+    if trace is None and not level:
+        return None  # a line with no level and no trace says nothing is wrong
+
+    if trace is not None:
+        trace = _mark_in_app(trace, config.in_app_prefixes)
+        message = message or trace.message or trace.chain[0].message
+    return ParsedError(
+        record=record,
+        service=service_name(record, service_field, config),
+        level=_sentry_level(level, trace),
+        message=message,
+        logger=logger,
+        language=trace.language if trace else "",
+        chain=trace.chain if trace else (),
+        related=trace.related if trace else (),
+        context=context if context else RequestContext(),
+    )
+
+
+def service_name(record: LogRecord, from_field: str, config: Config) -> str:
+    """Who logged ``record``: config mapping, JSON field, log group, stream prefix."""
+    for mapping in config.services:
+        subject = record.log_stream if mapping.field == "log_stream" else record.log_group
+        if fnmatchcase(subject, mapping.pattern):
+            return mapping.service
+    if from_field:
+        return from_field
+    group = record.log_group.rstrip("/")
+    for prefix in ("/aws/lambda/", "/aws/ecs/", "/ecs/", "/aws/apprunner/"):
+        if group.startswith(prefix) and len(group) > len(prefix):
+            return group[len(prefix) :].split("/", 1)[0]
+    if group and not group.startswith("/aws/"):
+        return group.rsplit("/", 1)[-1]
+    # The awslogs driver names streams "prefix/container-name/task-id".
+    parts = record.log_stream.split("/")
+    if len(parts) >= 3:
+        return parts[1]
+    return parts[0] or group or "unknown"
+
+
+def _sentry_level(level: str, trace: Trace | None) -> str:
+    if level in ("fatal", "critical"):
+        return "fatal"
+    if level == "warning":
+        return "warning"
+    if not level and trace is not None and trace.language in ("go",):
+        return "fatal"  # an unrecovered panic ends the process
+    return "error"
+
+
+def _mark_in_app(trace: Trace, prefixes: tuple[str, ...]) -> Trace:
+    """Apply configured in-app prefixes; without any, keep the parsers' heuristic."""
+    if not prefixes:
+        return trace
+
+    def mark(exc: ExceptionInfo) -> ExceptionInfo:
+        frames = tuple(replace(frame, in_app=_in_app(frame, prefixes)) for frame in exc.frames)
+        return replace(exc, frames=frames)
+
+    return replace(
+        trace,
+        chain=tuple(mark(exc) for exc in trace.chain),
+        related=tuple(mark(exc) for exc in trace.related),
+    )
+
+
+def _in_app(frame: Frame, prefixes: tuple[str, ...]) -> bool:
+    return any(
+        frame.module.startswith(prefix) or frame.filename.startswith(prefix) for prefix in prefixes
+    )

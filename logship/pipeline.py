@@ -1,0 +1,165 @@
+"""The pipeline, composed in one place.
+
+::
+
+    decode     payload/file   -> LogEvent | InputProblem | ControlMessage
+    assemble   LogEvent       -> LogRecord        (per stream, multi-line traces joined)
+    parse      LogRecord      -> ParsedError      (or nothing: not an error)
+    fingerprint ParsedError   -> Fingerprinted
+    rules      Fingerprinted  -> Outcome          (ship, or ignore with the rule's reason)
+
+The Lambda handler and the CLI run this same pipeline; they differ only in
+where the input comes from and which sink receives the result. ``RunReport``
+accounts for every event and every error, and its invariants are checked by
+the tests and logged by every run.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+from logship.assemble import assemble
+from logship.config import Config
+from logship.fingerprint import fingerprint
+from logship.parse import parse_record
+from logship.records import ControlMessage, Fingerprinted, InputProblem, LogEvent, LogRecord
+from logship.rules import decide, expiry_warnings
+
+MAX_REPORTED_PROBLEMS = 50  # the count is exact; only the list of examples is capped
+
+Item = LogEvent | InputProblem | ControlMessage
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What the pipeline decided for one error."""
+
+    item: Fingerprinted
+    ignored_by: str = ""  # the ignore rule's name; "" means ship it
+    reason: str = ""
+    sampled_by: str = ""  # an ignore rule matched but kept this one as its 1-in-N sample
+
+
+@dataclass(slots=True)
+class RunReport:
+    """Counts for one run. Every log event and every error ends in exactly one bucket.
+
+    Events: ``received = invalid + not_errors + in_errors`` (control messages
+    are payloads without events, counted apart). Errors: ``errors = shipped +
+    ignored + suppressed + failed + pending`` where ``pending`` is what a dry run
+    did not send.
+    """
+
+    events_received: int = 0
+    events_invalid: int = 0
+    events_not_errors: int = 0
+    events_in_errors: int = 0
+    control_messages: int = 0
+    records: int = 0
+    errors: int = 0
+    shipped: int = 0
+    ignored: int = 0
+    suppressed: int = 0
+    failed: int = 0
+    problems: list[InputProblem] = field(default_factory=list)
+    ignore_hits: Counter[str] = field(default_factory=Counter)
+    fingerprint_hits: Counter[str] = field(default_factory=Counter)
+    ignore_sampled: Counter[str] = field(default_factory=Counter)  # hits kept by `sample`
+    regex_timeouts: Counter[str] = field(default_factory=Counter)  # per rule name
+    rule_warnings: list[str] = field(default_factory=list)  # expired ignore rules
+
+    @property
+    def pending(self) -> int:
+        return self.errors - self.shipped - self.ignored - self.suppressed - self.failed
+
+    def add_problem(self, problem: InputProblem) -> None:
+        self.events_invalid += problem.events_lost
+        self.events_received += problem.events_lost
+        if len(self.problems) < MAX_REPORTED_PROBLEMS:
+            self.problems.append(problem)
+
+    def balanced(self) -> bool:
+        """Whether every event and every error is accounted for."""
+        events_ok = self.events_received == (
+            self.events_invalid + self.events_not_errors + self.events_in_errors
+        )
+        return events_ok and self.pending >= 0
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "events_received": self.events_received,
+            "events_invalid": self.events_invalid,
+            "events_not_errors": self.events_not_errors,
+            "events_in_errors": self.events_in_errors,
+            "control_messages": self.control_messages,
+            "records": self.records,
+            "errors": self.errors,
+            "shipped": self.shipped,
+            "ignored": self.ignored,
+            "suppressed": self.suppressed,
+            "failed": self.failed,
+            "pending": self.pending,
+            "problems": len(self.problems),
+            "ignore_rule_hits": dict(self.ignore_hits),
+            "fingerprint_rule_hits": dict(self.fingerprint_hits),
+            "ignore_rule_sampled": dict(self.ignore_sampled),
+            "regex_timeouts": dict(self.regex_timeouts),
+            "rule_warnings": list(self.rule_warnings),
+        }
+
+
+def _count_inputs(items: Iterable[Item], report: RunReport) -> Iterator[LogEvent]:
+    for item in items:
+        if isinstance(item, LogEvent):
+            report.events_received += 1
+            yield item
+        elif isinstance(item, InputProblem):
+            report.add_problem(item)
+        else:
+            report.control_messages += 1
+
+
+def errors(items: Iterable[Item], config: Config, report: RunReport) -> Iterator[Fingerprinted]:
+    """Decoded items in, fingerprinted errors out; everything else counted in ``report``."""
+    records: Iterator[LogRecord] = assemble(_count_inputs(items, report), config.assembly)
+    for record in records:
+        report.records += 1
+        error = parse_record(record, config)
+        if error is None:
+            report.events_not_errors += len(record.event_ids)
+            continue
+        report.events_in_errors += len(record.event_ids)
+        report.errors += 1
+        yield fingerprint(error, config.masks)
+
+
+def run(
+    items: Iterable[Item], config: Config, report: RunReport, *, today: date | None = None
+) -> Iterator[Outcome]:
+    """The whole pipeline up to the decision to ship or ignore each error.
+
+    ``today`` (default: the current UTC date) decides which ignore rules have
+    expired; expired ones are listed in ``report.rule_warnings``. Ignored errors
+    are counted in ``report.ignored`` here; the caller counts the rest.
+    """
+    day = today or datetime.now(UTC).date()
+    report.rule_warnings.extend(expiry_warnings(config, day))
+    for item in errors(items, config, report):
+        decision = decide(item, config, today=day)
+        if decision.fingerprint_rule:
+            report.fingerprint_hits[decision.fingerprint_rule] += 1
+        for rule_name in decision.regex_timeouts:
+            report.regex_timeouts[rule_name] += 1
+        if not decision.ignore_rule:
+            yield Outcome(decision.item)
+            continue
+        report.ignore_hits[decision.ignore_rule] += 1
+        if decision.sampled:
+            report.ignore_sampled[decision.ignore_rule] += 1
+            yield Outcome(decision.item, sampled_by=decision.ignore_rule)
+        else:
+            report.ignored += 1
+            yield Outcome(decision.item, ignored_by=decision.ignore_rule, reason=decision.reason)

@@ -1,0 +1,208 @@
+"""The records that flow between pipeline stages.
+
+Every record is frozen: a stage never changes what an earlier stage produced, it
+builds a new record. Dicts appear only at the edges (AWS payloads in, Sentry
+event dicts out).
+
+Stage by stage::
+
+    payload --decode--> LogEvent --assemble--> LogRecord --parse--> ParsedError
+            --fingerprint--> Fingerprinted --rules--> Decision --event--> dict
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+@dataclass(frozen=True, slots=True)
+class LogEvent:
+    """One CloudWatch log event as delivered: one line for ECS's awslogs driver."""
+
+    log_group: str
+    log_stream: str
+    event_id: str
+    timestamp: int  # milliseconds since the epoch, as CloudWatch gives it
+    message: str
+    owner: str = ""  # the AWS account id of the log group
+    region: str = ""
+    source: str = ""  # where the event was read, for error messages: "dump.json.gz:#12"
+    batch_item: str = ""  # the Kinesis sequence number / Firehose record id it came in
+
+
+@dataclass(frozen=True, slots=True)
+class InputProblem:
+    """A piece of input that could not be decoded.
+
+    Decoders yield these between good events instead of raising, so one bad
+    payload never stops a batch; the pipeline counts and reports them.
+    """
+
+    source: str  # names the input and the position: "dump.json:line 17"
+    reason: str
+    events_lost: int = 1  # how many log events the bad piece held, when known
+
+
+@dataclass(frozen=True, slots=True)
+class ControlMessage:
+    """A CloudWatch Logs ``CONTROL_MESSAGE`` payload (sent when a subscription is made)."""
+
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class LogRecord:
+    """One logical log entry: the events of one stream that belong together.
+
+    A stack trace that the awslogs driver split into one event per line is
+    joined back here; a single-line entry is a record of one event.
+    """
+
+    log_group: str
+    log_stream: str
+    owner: str
+    region: str
+    timestamp: int  # of the first event
+    event_ids: tuple[str, ...]
+    lines: tuple[str, ...]
+    truncated: bool = False  # the buffer limit cut the entry short
+    batch_items: tuple[str, ...] = ()  # Kinesis/Firehose records the events came in
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One stack frame, normalized across languages."""
+
+    function: str
+    module: str = ""  # Java/.NET class, Python module, Go package, Node file module
+    filename: str = ""
+    lineno: int | None = None
+    in_app: bool = False
+
+
+class Relation(StrEnum):
+    """How an exception attaches to the one before it in a chain.
+
+    The values are the ``mechanism.source`` names Sentry uses for chained
+    exceptions, so the event builder can pass them through.
+    """
+
+    CAUSE = "__cause__"  # Java "Caused by:", Python "raise ... from", JS `cause`
+    CONTEXT = "__context__"  # Python "During handling of the above exception"
+    INNER = "InnerException"  # .NET "--->"
+    SUPPRESSED = "suppressed"  # Java "Suppressed:"
+    GROUP = "exceptions"  # members of a Python ExceptionGroup or JS AggregateError
+
+
+@dataclass(frozen=True, slots=True)
+class ExceptionInfo:
+    """One exception of a chain, as printed by its runtime."""
+
+    type: str  # as printed: "java.net.SocketTimeoutException", "ValueError"
+    message: str
+    # Sentry order: the oldest call first, the frame that raised last.
+    frames: tuple[Frame, ...] = ()
+    relation: Relation | None = None  # to the previous exception; None for the first
+    frames_omitted: int = 0  # Java's "... N more", or frames cut by a limit
+
+
+@dataclass(frozen=True, slots=True)
+class Trace:
+    """What a language parser finds in a record's text."""
+
+    language: str  # "java", "python", "node", "go", "dotnet", "ruby", "php"
+    chain: tuple[ExceptionInfo, ...]  # outermost first, root cause last
+    related: tuple[ExceptionInfo, ...] = ()  # suppressed exceptions, group members
+    message: str = ""  # the log message printed before the trace, if any
+
+
+@dataclass(frozen=True, slots=True)
+class RequestContext:
+    """What the log line says about the request being served."""
+
+    trace_id: str = ""
+    request_id: str = ""
+    url: str = ""
+    http_method: str = ""
+    user_agent: str = ""
+
+    def __bool__(self) -> bool:
+        return any((self.trace_id, self.request_id, self.url, self.http_method, self.user_agent))
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedError:
+    """An error found in a log record: who, when, what, where and why."""
+
+    record: LogRecord
+    service: str
+    level: str  # Sentry level names: "fatal", "error", "warning"
+    message: str  # the log message; for untyped errors the whole error
+    logger: str = ""
+    language: str = ""  # empty for untyped errors
+    chain: tuple[ExceptionInfo, ...] = ()  # outermost first, root cause last
+    related: tuple[ExceptionInfo, ...] = ()
+    context: RequestContext = field(default_factory=RequestContext)
+
+    @property
+    def log_group(self) -> str:
+        return self.record.log_group
+
+    @property
+    def log_stream(self) -> str:
+        return self.record.log_stream
+
+    @property
+    def account(self) -> str:
+        return self.record.owner
+
+    @property
+    def region(self) -> str:
+        return self.record.region
+
+    @property
+    def timestamp(self) -> int:
+        return self.record.timestamp
+
+    @property
+    def event_ids(self) -> tuple[str, ...]:
+        return self.record.event_ids
+
+    @property
+    def raw_text(self) -> str:
+        return self.record.text
+
+    @property
+    def exception_type(self) -> str:
+        """The outermost exception type, or "" for an untyped error."""
+        return self.chain[0].type if self.chain else ""
+
+    @property
+    def root_cause_type(self) -> str:
+        """The innermost exception type of the chain, or "" for an untyped error."""
+        return self.chain[-1].type if self.chain else ""
+
+    @property
+    def top_in_app_frame(self) -> Frame | None:
+        """The in-app frame closest to where the root cause was raised."""
+        for exc in reversed(self.chain):
+            for frame in reversed(exc.frames):
+                if frame.in_app:
+                    return frame
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Fingerprinted:
+    """A parsed error with the grouping key it gets in Sentry."""
+
+    error: ParsedError
+    fingerprint: tuple[str, ...]
+    title: str
+    message_template: str  # the error's message with variable parts masked
+    rule: str = ""  # the fingerprint rule that matched, "" for the default

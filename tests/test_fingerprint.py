@@ -1,0 +1,149 @@
+"""Tests for logship.fingerprint: the grouping key."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from logship.fingerprint import default_fingerprint, fingerprint, short_type, title
+from logship.records import ExceptionInfo, Frame, LogRecord, ParsedError, Relation
+
+
+def _record(text: str = "") -> LogRecord:
+    return LogRecord(
+        log_group="/ecs/order-service",
+        log_stream="ecs/order/abc",
+        owner="123456789012",
+        region="eu-west-1",
+        timestamp=1_700_000_000_000,
+        event_ids=("1",),
+        lines=tuple(text.split("\n")) if text else ("",),
+    )
+
+
+def _error(
+    *chain: tuple[str, str],
+    service: str = "order-service",
+    message: str = "",
+    logger: str = "",
+    lineno: int = 42,
+) -> ParsedError:
+    exceptions = tuple(
+        ExceptionInfo(
+            type=type_,
+            message=msg,
+            frames=(Frame("handle", "com.shop.Order", "Order.java", lineno, in_app=True),),
+            relation=Relation.CAUSE if index else None,
+        )
+        for index, (type_, msg) in enumerate(chain)
+    )
+    return ParsedError(
+        record=_record(message),
+        service=service,
+        level="error",
+        message=message,
+        logger=logger,
+        language="java" if chain else "",
+        chain=exceptions,
+    )
+
+
+RUNTIME = "java.lang.RuntimeException"
+TIMEOUT = "java.net.SocketTimeoutException"
+NUMBER_FORMAT = "java.lang.NumberFormatException"
+
+
+class TestDefaultFingerprint:
+    def test_service_top_type_and_root_cause(self) -> None:
+        """A typed error groups by service, outermost type and root cause type."""
+        error = _error((RUNTIME, "failed"), (TIMEOUT, "Read timed out"))
+        assert default_fingerprint(error) == ("order-service", RUNTIME, TIMEOUT)
+
+    def test_different_root_cause_is_a_different_issue(self) -> None:
+        """RuntimeException caused by a timeout is not one caused by a parse error."""
+        timeout = _error((RUNTIME, "failed"), (TIMEOUT, "Read timed out"))
+        parse = _error((RUNTIME, "failed"), (NUMBER_FORMAT, 'For input string: "x"'))
+        assert default_fingerprint(timeout) != default_fingerprint(parse)
+
+    def test_same_failure_in_two_services_is_two_issues(self) -> None:
+        """The service is part of the key."""
+        order = _error((RUNTIME, "x"), (TIMEOUT, "t"), service="order-service")
+        member = _error((RUNTIME, "x"), (TIMEOUT, "t"), service="member-service")
+        assert default_fingerprint(order) != default_fingerprint(member)
+
+    def test_line_numbers_never_enter_the_key(self) -> None:
+        """A redeploy that moves a line does not open a new issue."""
+        before = _error((RUNTIME, "x"), (TIMEOUT, "t"), lineno=42)
+        after = _error((RUNTIME, "x"), (TIMEOUT, "t"), lineno=57)
+        assert default_fingerprint(before) == default_fingerprint(after)
+
+    def test_generic_root_cause_adds_its_message_template(self) -> None:
+        """`new Error(...)` tells nothing by its type: its masked message joins the key."""
+        first = _error(("Error", "Cart 42 is locked"))
+        second = _error(("Error", "Cart 97 is locked"))
+        other = _error(("Error", "Inventory service unavailable"))
+        assert default_fingerprint(first) == default_fingerprint(second)
+        assert default_fingerprint(first) != default_fingerprint(other)
+        assert default_fingerprint(first)[-1] == "Cart <NUM> is locked"
+
+    def test_untyped_error_groups_by_logger_and_template(self) -> None:
+        """An ERROR line without a trace groups by logger and message template."""
+        error = _error(message="Payment 881 declined for bob@example.com", logger="c.s.Pay")
+        assert default_fingerprint(error) == (
+            "order-service",
+            "c.s.Pay",
+            "Payment <NUM> declined for <EMAIL>",
+        )
+
+    def test_untyped_error_without_logger(self) -> None:
+        """A missing logger is marked, not left empty."""
+        assert default_fingerprint(_error(message="boom"))[1] == "<untyped>"
+
+
+class TestTitle:
+    def test_typed_title_names_the_root_cause(self) -> None:
+        """The title reads like Sentry's, plus the cause."""
+        error = _error((RUNTIME, "Order failed"), (TIMEOUT, "Read timed out"))
+        assert title(error) == "RuntimeException: Order failed (caused by SocketTimeoutException)"
+
+    def test_untyped_title_is_the_first_line(self) -> None:
+        """An untyped error's title is its message's first line."""
+        assert title(_error(message="boom\nmore")) == "boom"
+
+    def test_long_titles_are_cut(self) -> None:
+        """Titles stay readable."""
+        assert len(title(_error(message="x" * 1000))) == 200
+
+    def test_short_type(self) -> None:
+        """Package names are dropped from types, not from phrases."""
+        assert short_type(TIMEOUT) == "SocketTimeoutException"
+        assert short_type("PHP Fatal error") == "PHP Fatal error"
+
+
+_WORD = st.text("abcdefghijklmnop", min_size=1, max_size=8)
+_KINDS = (
+    st.integers(min_value=0, max_value=10**9).map(str),
+    st.uuids().map(str),
+    st.tuples(_WORD, _WORD).map(lambda p: f"{p[0]}@{p[1]}.io"),
+    st.decimals(min_value=0, max_value=10**5, places=2).map(str),
+)
+# Two values of one kind: a number and an email may mask differently, two numbers may not.
+_SAME_KIND_PAIR = st.sampled_from(_KINDS).flatmap(lambda kind: st.tuples(kind, kind))
+
+
+class TestFingerprintInvariants:
+    @given(pair=_SAME_KIND_PAIR)
+    def test_masked_values_never_change_a_typed_fingerprint(self, pair: tuple[str, str]) -> None:
+        """Ids, amounts and emails in messages do not split a typed issue."""
+        first, second = pair
+        a = _error((RUNTIME, f"order {first} failed"), ("Error", f"item {first} gone"))
+        b = _error((RUNTIME, f"order {second} failed"), ("Error", f"item {second} gone"))
+        assert default_fingerprint(a) == default_fingerprint(b)
+
+    @given(pair=_SAME_KIND_PAIR)
+    def test_masked_values_never_change_an_untyped_fingerprint(self, pair: tuple[str, str]) -> None:
+        """Variable data in an untyped error line does not split its issue."""
+        first, second = pair
+        a = _error(message=f"Stock for sku {first} below limit", logger="inv")
+        b = _error(message=f"Stock for sku {second} below limit", logger="inv")
+        assert fingerprint(a).fingerprint == fingerprint(b).fingerprint
