@@ -1,0 +1,44 @@
+"""Decode stage: every input becomes a stream of ``LogEvent | InputProblem | ControlMessage``.
+
+- :func:`from_lambda_event`: what the Lambda receives, a CloudWatch Logs
+  subscription event, a Kinesis event or a Firehose transformation event;
+- :func:`from_payload`: one subscription payload (gzip JSON);
+- :func:`from_path`: a file or stdin, gzip or not, format detected by peeking:
+  ``aws logs filter-log-events`` dumps (streamed), saved Lambda events and
+  payloads, CloudWatch exports to S3, JSON lines, plain text.
+
+Decoders never raise on bad input: each bad piece becomes an
+:class:`~logship.records.InputProblem` naming the input and the position, and
+the good events around it still come out. Memory is bounded by one payload
+(``max_inflated_bytes``) or one line (``max_line_bytes``), never by the input.
+"""
+
+from __future__ import annotations
+
+from ._files import DEFAULT_MAX_LINE, Format, classify, detect_format, from_path
+from ._payload import (
+    DEFAULT_MAX_INFLATED,
+    Item,
+    encode_payload,
+    from_lambda_event,
+    from_message,
+    from_payload,
+    inflate,
+    lambda_event,
+)
+
+__all__ = [
+    "DEFAULT_MAX_INFLATED",
+    "DEFAULT_MAX_LINE",
+    "Format",
+    "Item",
+    "classify",
+    "detect_format",
+    "encode_payload",
+    "from_lambda_event",
+    "from_message",
+    "from_path",
+    "from_payload",
+    "inflate",
+    "lambda_event",
+]
