@@ -1,0 +1,422 @@
+"""Assemble stage: the events of one logical log entry joined into one :class:`LogRecord`.
+
+ECS's awslogs driver sends every line a container writes as its own event, so a
+stack trace arrives as dozens of events, possibly spread over several payloads
+and interleaved with other streams. This stage puts them back together, per
+(log group, log stream), streaming: a record is emitted as soon as the next
+event of its stream shows that the entry is over, and only a bounded amount of
+state is kept per stream.
+
+Deciding whether a line continues the open entry is a small per-stream state
+machine (in the spirit of fluent-plugin-detect-exceptions and Fluent Bit's
+multiline parsers): one precompiled alternation classifies each line, and the
+stream's state says what the class means. A log prefix (timestamp or level at
+the start) or a JSON object starts an entry; indented lines, ``Caused by:``,
+``... N more``, Python's chain separators and the like continue it; a trace's
+first line (``Traceback ...``, ``java.lang.X: msg``) continues a log line only
+when that line is at WARN or above, so an uncaught trace printed right after
+an INFO line is never hidden inside it.
+
+Order: events of one stream are released in timestamp order (ties keep their
+arrival order) through a small reorder buffer per stream. An event is held
+until the stream has seen an event ``reorder_window_ms`` later, or the buffer
+is full, or the input ends. A time window rather than "sort each payload"
+because the stage only sees events, not payload boundaries, and a payload that
+is delivered a little late (a Kinesis retry, a second subscription batch) is
+out of order only relative to the payloads around it. An event later than the
+window is fed in arrival order: it may join the wrong entry, but it is never
+dropped.
+"""
+
+from __future__ import annotations
+
+import heapq
+import re
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator
+from enum import IntEnum
+
+from .config import AssemblyLimits
+from .records import LogEvent, LogRecord
+
+__all__ = ["LineKind", "State", "assemble", "classify", "step"]
+
+
+class State(IntEnum):
+    """Where a stream's open entry is, as far as the next line is concerned."""
+
+    NONE = 0  # no open entry
+    LOG = 1  # one log line (or one unrecognised line) so far
+    TRACE = 2  # inside indented / Java / Node / .NET trace lines
+    PY_TB = 3  # Python frames after "Traceback (most recent call last):"
+    PY_EXC = 4  # after Python's final "SomeError: msg" line
+    PY_SEP = 5  # a blank line or "The above exception ..." between chained tracebacks
+    CARET = 6  # Node's uncaught "    ^" marker: a blank line and the error follow
+    GO = 7  # after Go's "panic:": unindented function lines belong to it
+    JUL = 8  # java.util.logging's date line: its "SEVERE: msg" line follows
+    RUBY = 9  # after Ruby's "file.rb:12:in 'm': msg (Type)": message lines may follow
+
+
+class LineKind(IntEnum):
+    """What one line looks like, from the single precompiled alternation."""
+
+    UNKNOWN = 0  # none of the shapes below
+    START = 1  # a log prefix, a JSON object, a runtime's own "this is a crash" line
+    GO_START = 2  # "panic: ...", "fatal error: ...", "runtime: ..."
+    PY_TRACEBACK = 3  # "Traceback (most recent call last):", "  + Exception Group Traceback"
+    PY_SEPARATOR = 4  # "The above exception was ...", "During handling of ..."
+    CARET = 5  # "    ^" under a source line
+    CONTINUATION = 6  # indented lines and the unindented shapes that only follow a trace
+    HEADER = 7  # an exception header: "java.lang.X: msg", "TypeError: fetch failed"
+    BLANK = 8
+    GOROUTINE = 9  # Go's "goroutine 1 [running]:"
+    JUL_DATE = 10  # java.util.logging SimpleFormatter: "Nov 24, 2026 10:23:08 AM cls method"
+    RUBY_FRAME = 11  # Ruby's unindented "app.rb:12:in `m'" (headers, Logger backtraces)
+
+
+# The order matters: the indented Python group traceback and the caret line are
+# indented, so they come before the generic indented continuation; log prefixes
+# come before exception headers (``ERROR: x`` is a prefix, not a type).
+_PATTERNS: tuple[tuple[LineKind, str], ...] = (
+    (
+        LineKind.PY_TRACEBACK,
+        r"(?:[ \t]*\+ Exception Group )?Traceback \(most recent call last\):",
+    ),
+    (LineKind.CARET, r"[ \t]+[~^]+[ \t]*$"),
+    (LineKind.JUL_DATE, r"[A-Z][a-z]{2} \d{1,2}, \d{4} \d{1,2}:\d{2}:\d{2} [AP]M "),
+    (
+        LineKind.START,
+        "|".join(
+            (
+                r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}",  # ISO 8601, logback, python logging
+                r"\d{4}/\d{2}/\d{2} \d{2}:\d{2}",  # Go's log package
+                r"\[\d{4}-\d{2}-\d{2}",  # [2024-05-01 12:00:00]
+                r"\[?\d{2}:\d{2}:\d{2}[.,]?",  # logback %d{HH:mm:ss.SSS}
+                r"\d{2}-[A-Z][a-z]{2}-\d{4} \d{2}:",  # Tomcat 01-May-2024 12:00:00
+                r"[A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2}",  # syslog
+                r"\[?(?:TRACE|DEBUG|INFO|NOTICE|WARN(?:ING)?|ERROR|ERR|CRITICAL|FATAL|SEVERE"
+                r"|ALERT|EMERG(?:ENCY)?|PANIC|CONFIG|FINE|FINER|FINEST)\]?(?=[\s:|\]-])",
+                r"(?:fail|crit|warn|info|dbug|trce): ",  # .NET console logger
+                r"[DIWEFA], \[\d{4}-",  # Ruby Logger
+                r"[IWEF]\d{4} \d{2}:",  # glog / klog
+                r"(?:time|ts|level|lvl)=",  # logfmt
+                r"\{\s*\"",  # a JSON object: structured logs carry their own trace
+                r"Exception in thread \"",  # Java, uncaught
+                r"Unhandled [eE]xception[.:]",  # .NET, uncaught
+                r"PHP [A-Z][a-z]+(?: [a-z]+)*: ",  # PHP Fatal error:, PHP Warning:
+            )
+        ),
+    ),
+    (LineKind.GO_START, r"(?:panic|fatal error|runtime): "),
+    (LineKind.GOROUTINE, r"goroutine \d+ \["),
+    (LineKind.RUBY_FRAME, r"[\w./~-]*\.rb:\d+:in "),
+    (
+        LineKind.PY_SEPARATOR,
+        r"The above exception was the direct cause of the following exception:"
+        r"|During handling of the above exception, another exception occurred:",
+    ),
+    (
+        LineKind.CONTINUATION,
+        "|".join(
+            (
+                r"[ \t]+\S",  # frames, "... N more", " ---> ", "[cause]:", "  | ", "  +-"
+                r"Caused by: ",  # Java
+                r"Suppressed: ",
+                r"Wrapped by: ",  # logback's root-cause-first layout
+                r"\.\.\. \d+ (?:more|common frames omitted)",
+                r"Stack trace:",  # PHP
+                r"#\d+ ",  # PHP frames
+                r"Next (?:[\w\\]+\\)?[A-Z]\w*: ",  # PHP's chained exception
+                r"created by ",  # Go
+                r"Node\.js v\d",  # Node's trailer after an uncaught error
+                r"\}[\s,;)]*$",  # the end of util.inspect's error properties block
+            )
+        ),
+    ),
+    (
+        LineKind.HEADER,
+        r"(?:[a-zA-Z_$][\w$]*\.)+[A-Z][\w$]*(?::\s|\s*$)"  # java.lang.X: msg, com.shop.Y
+        r"|[\w$]*(?:Error|Exception|Throwable)(?: \[[\w-]+\])?(?::\s|\s*$)",  # TypeError: x
+    ),
+    (LineKind.BLANK, r"\s*$"),
+)
+
+_LINE = re.compile("|".join(f"(?P<k{kind.value}>{pattern})" for kind, pattern in _PATTERNS))
+_KIND_BY_GROUP: dict[str | None, LineKind] = {
+    **{f"k{kind.value}": kind for kind, _ in _PATTERNS},
+    None: LineKind.UNKNOWN,
+}
+
+# java.util.logging's second line, after its date line.
+_JUL_LEVEL = re.compile(r"(?:SEVERE|WARNING|INFO|CONFIG|FINE|FINER|FINEST): ")
+
+# The first level word of a log line: a trace opener continues it only at WARN
+# or above (group 1); at INFO and below (group 2) the trace is a separate entry.
+_LEVEL_WORD = re.compile(
+    r"(?i)\b(?:(warn(?:ing)?|err(?:or)?|fail|crit(?:ical)?|fatal|severe|panic|alert|"
+    r"emerg(?:ency)?|exception)|(trace|debug|dbug|trce|info|notice|fine|finer|finest|"
+    r"config|verbose))\b|^[EFW], \["
+)
+_LEVEL_SCAN = 120  # the level sits in the prefix; the message may say "error" anyway
+
+
+def classify(line: str) -> LineKind:
+    """The shape of ``line``: one match of the precompiled alternation."""
+    match = _LINE.match(line)
+    return _KIND_BY_GROUP[match.lastgroup] if match else LineKind.UNKNOWN
+
+
+def _warn_or_above(first_line: str) -> bool:
+    """Whether a log line's level says a trace may follow it (WARN and above)."""
+    if _LINE.match(first_line) is None or first_line.startswith("{"):
+        return False  # not a log prefix, or a JSON entry (complete in itself)
+    match = _LEVEL_WORD.search(first_line, 0, _LEVEL_SCAN)
+    return match is not None and match.group(2) is None
+
+
+def step(state: State, kind: LineKind, log_line: str) -> tuple[bool, State]:
+    """Whether a line of ``kind`` continues the open entry, and the stream's next state.
+
+    ``log_line`` is the open entry's last line, read only when a trace opener
+    follows a log line (state ``LOG``): it joins only at WARN and above.
+    """
+    is_open = state is not State.NONE
+    if kind is LineKind.START:
+        if state is State.JUL and _JUL_LEVEL.match(log_line) is None:
+            return True, State.LOG  # "SEVERE: msg" under its date line
+        return False, State.LOG
+    if kind is LineKind.CONTINUATION:
+        if state in (State.LOG, State.PY_SEP, State.NONE, State.JUL, State.RUBY):
+            return is_open, State.TRACE
+        return True, state
+    if kind is LineKind.BLANK:
+        if not is_open:
+            return False, State.LOG
+        return True, State.PY_SEP if state is State.PY_EXC else state
+    if kind is LineKind.PY_TRACEBACK:
+        joins = state is State.PY_SEP or (state is State.LOG and _warn_or_above(log_line))
+        return joins, State.PY_TB
+    if kind is LineKind.PY_SEPARATOR:
+        return is_open, State.PY_SEP
+    if kind is LineKind.CARET:
+        if state in (State.PY_TB, State.PY_EXC):
+            return True, state  # Python 3.11's "^^^^" under a frame's source line
+        return is_open, State.CARET if is_open else State.LOG
+    if kind is LineKind.HEADER:
+        if state is State.PY_TB:
+            return True, State.PY_EXC
+        if state in (State.CARET, State.GO, State.PY_EXC, State.RUBY):
+            return True, State.TRACE if state is State.CARET else state
+        if state is State.LOG and _warn_or_above(log_line):
+            return True, State.TRACE
+        return False, State.TRACE
+    if kind is LineKind.GO_START:
+        # One crash report: "runtime: ..." lines, then "fatal error: ...".
+        return state is State.GO, State.GO
+    if kind is LineKind.GOROUTINE:
+        return is_open, State.GO
+    if kind is LineKind.JUL_DATE:
+        return False, State.JUL
+    if kind is LineKind.RUBY_FRAME:
+        # A Logger backtrace line, a cause's header after "\tfrom" frames, or
+        # an uncaught error's first line.
+        joins = state in (State.TRACE, State.RUBY) or (
+            state is State.LOG and _warn_or_above(log_line)
+        )
+        return joins, State.RUBY
+    # UNKNOWN: Python's final line ("KeyError: 'x'", "mod.Custom: msg") and the
+    # following lines of a multi-line exception message (Python, Ruby), Go's
+    # function lines, Node's "[UnhandledPromiseRejection: ...]"; anything else
+    # starts an entry.
+    if state is State.PY_TB:
+        return True, State.PY_EXC
+    if state in (State.PY_EXC, State.GO, State.RUBY):
+        return True, state
+    if state is State.CARET:
+        return True, State.TRACE
+    return False, State.LOG
+
+
+_READS_LOG_LINE = frozenset({LineKind.HEADER, LineKind.PY_TRACEBACK, LineKind.RUBY_FRAME})
+
+
+def _last_text(lines: list[str], end: int | None = None) -> str:
+    """The last non-blank line before ``end``: Spring Boot puts a blank line before a trace."""
+    index = len(lines) if end is None else end
+    while index > 0:
+        index -= 1
+        if lines[index].strip():
+            return lines[index]
+    return ""
+
+
+class _Entry:
+    """The open entry of one stream: what it has collected so far."""
+
+    __slots__ = (
+        "batch_items",
+        "event_ids",
+        "first_ts",
+        "lines",
+        "owner",
+        "region",
+        "size",
+        "truncated",
+    )
+
+    def __init__(self, event: LogEvent, lines: list[str], size: int, truncated: bool) -> None:
+        self.event_ids = [event.event_id]
+        self.lines = lines
+        self.first_ts = event.timestamp
+        self.owner = event.owner
+        self.region = event.region
+        self.batch_items = [event.batch_item] if event.batch_item else []
+        self.size = size
+        self.truncated = truncated
+
+    def add(self, event: LogEvent, lines: list[str], size: int) -> None:
+        self.event_ids.append(event.event_id)
+        self.lines.extend(lines)
+        self.size += size
+        if event.batch_item and event.batch_item not in self.batch_items:
+            self.batch_items.append(event.batch_item)
+        self.owner = self.owner or event.owner
+        self.region = self.region or event.region
+
+    def record(self, log_group: str, log_stream: str) -> LogRecord:
+        return LogRecord(
+            log_group=log_group,
+            log_stream=log_stream,
+            owner=self.owner,
+            region=self.region,
+            timestamp=self.first_ts,
+            event_ids=tuple(self.event_ids),
+            lines=tuple(self.lines),
+            truncated=self.truncated,
+            batch_items=tuple(self.batch_items),
+        )
+
+
+def _split(message: str, limits: AssemblyLimits) -> tuple[list[str], int, bool]:
+    """An event's lines, their size in characters, and whether the limits cut them.
+
+    Sizes are counted in characters, a cheap stand-in for bytes that bounds
+    memory just as well.
+    """
+    if "\n" not in message and len(message) <= limits.max_bytes:
+        return [message.rstrip("\r")], len(message), False
+    lines = [line.rstrip("\r") for line in message.split("\n")]
+    if len(lines) > 1 and not lines[-1]:
+        lines.pop()  # a trailing newline is not a line of its own
+    cut = len(lines) > limits.max_lines
+    lines = lines[: limits.max_lines]
+    size = 0
+    for index, line in enumerate(lines):
+        if size + len(line) > limits.max_bytes:
+            cut = True
+            lines = lines[:index] if index else [line[: limits.max_bytes]]
+            size = size if index else len(lines[0])
+            break
+        size += len(line)
+    return lines, size, cut
+
+
+class _Stream:
+    """One (log group, log stream): its reorder buffer, open entry and state."""
+
+    __slots__ = ("entry", "key", "max_ts", "pending", "state")
+
+    def __init__(self, key: tuple[str, str]) -> None:
+        self.key = key
+        self.pending: list[tuple[int, int, LogEvent]] = []
+        self.max_ts = -(2**63)
+        self.entry: _Entry | None = None
+        self.state = State.NONE
+
+    def push(self, seq: int, event: LogEvent, limits: AssemblyLimits, out: list[LogRecord]) -> None:
+        """Buffer ``event``; feed whatever the window releases; completed records go to ``out``."""
+        pending = self.pending
+        heapq.heappush(pending, (event.timestamp, seq, event))
+        self.max_ts = max(self.max_ts, event.timestamp)
+        watermark = self.max_ts - limits.reorder_window_ms
+        capacity = limits.max_lines
+        while pending and (pending[0][0] <= watermark or len(pending) > capacity):
+            self._feed(heapq.heappop(pending)[2], limits, out)
+
+    def flush(self, limits: AssemblyLimits, out: list[LogRecord]) -> None:
+        """Release everything buffered and close the open entry."""
+        pending = self.pending
+        while pending:
+            self._feed(heapq.heappop(pending)[2], limits, out)
+        self._close(out)
+
+    def _close(self, out: list[LogRecord]) -> None:
+        if self.entry is not None:
+            out.append(self.entry.record(*self.key))
+            self.entry = None
+        self.state = State.NONE
+
+    def _feed(self, event: LogEvent, limits: AssemblyLimits, out: list[LogRecord]) -> None:
+        lines, size, cut = _split(event.message, limits)
+        entry = self.entry
+        kind = classify(lines[0])
+        # The last log line matters only to trace openers and JUL's level line;
+        # the hot path (a log line after a log line) skips looking it up.
+        wants_log_line = entry is not None and (
+            kind in _READS_LOG_LINE or (kind is LineKind.START and self.state is State.JUL)
+        )
+        log_line = _last_text(entry.lines) if wants_log_line and entry is not None else ""
+        joins, state = step(self.state, kind, log_line)
+        # The other lines of a multi-line event (awslogs multiline mode) belong
+        # to it whatever they look like; they only move the state on.
+        for index in range(1, len(lines)):
+            state = step(state, classify(lines[index]), _last_text(lines, index))[1]
+        if joins and entry is not None:
+            if (
+                len(entry.lines) + len(lines) > limits.max_lines
+                or entry.size + size > limits.max_bytes
+                or event.timestamp - entry.first_ts > limits.max_age_ms
+            ):
+                # Cut: what is open goes out, the rest of the trace keeps
+                # collecting in a new record; both are marked as pieces.
+                entry.truncated = True
+                out.append(entry.record(*self.key))
+                self.entry = _Entry(event, lines, size, truncated=True)
+            else:
+                entry.add(event, lines, size)
+        else:
+            if entry is not None:
+                out.append(entry.record(*self.key))
+            self.entry = _Entry(event, lines, size, truncated=cut)
+        if cut and self.entry is not None:
+            self.entry.truncated = True
+        self.state = state
+
+
+def assemble(events: Iterable[LogEvent], limits: AssemblyLimits) -> Iterator[LogRecord]:
+    """Join the events of each logical log entry into one record, per stream.
+
+    Records of one stream come out in order; records of different streams
+    come out as they complete. Every event id ends up in exactly one record.
+    Beyond ``limits.max_open_streams`` streams, the least recently used one is
+    flushed, so memory stays bounded however many streams a dump holds.
+    """
+    streams: OrderedDict[tuple[str, str], _Stream] = OrderedDict()
+    out: list[LogRecord] = []
+    for seq, event in enumerate(events):
+        key = (event.log_group, event.log_stream)
+        stream = streams.get(key)
+        if stream is None:
+            stream = streams[key] = _Stream(key)
+            if len(streams) > max(1, limits.max_open_streams):
+                streams.popitem(last=False)[1].flush(limits, out)
+        else:
+            streams.move_to_end(key)
+        stream.push(seq, event, limits, out)
+        if out:
+            yield from out
+            out.clear()
+    for stream in streams.values():
+        stream.flush(limits, out)
+        yield from out
+        out.clear()

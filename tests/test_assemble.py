@@ -1,0 +1,443 @@
+"""Tests of the assemble stage: per-stream reassembly of multi-line entries.
+
+The traces come from real runtimes: the fixtures under ``tests/fixtures/traces``
+(each directory has its generator programs and a regenerate script) and the
+corpus programs under ``tests/corpus/programs``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import itertools
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from logship.assemble import LineKind, State, assemble, classify, step
+from logship.config import AssemblyLimits
+from logship.records import LogEvent, LogRecord
+
+TRACES = Path(__file__).parent / "fixtures" / "traces"
+INFO = "2024-05-01 12:00:00,001 INFO [shop.api] GET /health 200 in 3ms"
+ERROR = "2024-05-01 12:00:00,002 ERROR [shop.api] request failed"
+LIMITS = AssemblyLimits()
+
+# Fixtures whose output holds more than one entry: the first line of each later one.
+SPLITS: dict[str, tuple[str, ...]] = {
+    "dotnet/mono_null_reference.txt": ("[ERROR] FATAL UNHANDLED EXCEPTION",),
+    "dotnet/mono_unhandled_inner.txt": ("[ERROR] FATAL UNHANDLED EXCEPTION",),
+    "dotnet/mono_async_rethrow.txt": ("[ERROR] FATAL UNHANDLED EXCEPTION",),
+    "go/log_panic.txt": ("panic:",),  # log.Panicf: its log line, then the panic
+    "node/error_code.txt": ("Error: ENOENT",),  # two console.error calls
+}
+TOO_LONG = {"python/mutual_recursion.txt"}  # beyond max_lines: see TestLimits
+
+
+def fixture_lines(name: str) -> list[str]:
+    """A fixture's lines without the blank lines around it."""
+    text = (TRACES / name).read_text(encoding="utf-8").strip("\n")
+    return text.split("\n")
+
+
+def trace_fixtures() -> list[str]:
+    names = sorted(str(path.relative_to(TRACES)) for path in TRACES.glob("*/*.txt"))
+    return [name for name in names if name not in TOO_LONG]
+
+
+def events(
+    lines: Iterable[str],
+    *,
+    stream: str = "ecs/shop/1",
+    timestamp: int = 1_000,
+    start: int = 0,
+    batch_item: str = "",
+) -> list[LogEvent]:
+    """One event per line, as ECS's awslogs driver sends them."""
+    return [
+        LogEvent(
+            log_group="/ecs/shop",
+            log_stream=stream,
+            event_id=f"{stream}#{start + index}",
+            timestamp=timestamp,
+            message=line,
+            owner="123456789012",
+            region="eu-west-1",
+            batch_item=batch_item,
+        )
+        for index, line in enumerate(lines)
+    ]
+
+
+def run(items: Iterable[LogEvent], limits: AssemblyLimits = LIMITS) -> list[LogRecord]:
+    return list(assemble(items, limits))
+
+
+def texts(records: Sequence[LogRecord]) -> list[list[str]]:
+    return [list(record.lines) for record in records]
+
+
+def expected_entries(name: str, lines: list[str]) -> list[list[str]]:
+    """The fixture cut at its known split points."""
+    entries: list[list[str]] = [[]]
+    for line in lines:
+        if entries[-1] and line.startswith(SPLITS.get(name, ())):
+            entries.append([])
+        entries[-1].append(line)
+    return entries
+
+
+class TestClassify:
+    """One alternation match gives each line its shape."""
+
+    @pytest.mark.parametrize(
+        ("line", "kind"),
+        [
+            (INFO, LineKind.START),
+            ("10:25:26.914 [http-nio-8080-exec-2] ERROR c.s.o.OrderController - x", LineKind.START),
+            ('{"level": "error", "event": "x"}', LineKind.START),
+            ('Exception in thread "main" java.lang.IllegalStateException: x', LineKind.START),
+            ("\tat com.shop.Order.place(Order.java:12)", LineKind.CONTINUATION),
+            ("Caused by: java.net.SocketTimeoutException: Read timed out", LineKind.CONTINUATION),
+            ("\t... 3 more", LineKind.CONTINUATION),
+            ("java.lang.RuntimeException: order 12 lookup failed", LineKind.HEADER),
+            ("TypeError: fetch failed", LineKind.HEADER),
+            ("DOMException [TimeoutError]: The operation was aborted", LineKind.HEADER),
+            ("Traceback (most recent call last):", LineKind.PY_TRACEBACK),
+            ("  + Exception Group Traceback (most recent call last):", LineKind.PY_TRACEBACK),
+            (
+                "The above exception was the direct cause of the following exception:",
+                LineKind.PY_SEPARATOR,
+            ),
+            ("           ^^^^^^^^^^^^^", LineKind.CARET),
+            ("panic: boom", LineKind.GO_START),
+            ("goroutine 1 [running]:", LineKind.GOROUTINE),
+            ("/app/uncaught.rb:4:in `charge': declined (RuntimeError)", LineKind.RUBY_FRAME),
+            ("Nov 24, 2026 10:23:08 AM com.example.Demo main", LineKind.JUL_DATE),
+            ("", LineKind.BLANK),
+            ("KeyError: 'email'", LineKind.HEADER),
+            ("sku: required", LineKind.UNKNOWN),
+        ],
+    )
+    def test_shapes(self, line: str, kind: LineKind) -> None:
+        """Log prefixes, frames, separators and headers are told apart."""
+        assert classify(line) is kind
+
+
+class TestStep:
+    """The per-stream state machine."""
+
+    def test_header_joins_an_error_line(self) -> None:
+        """logback prints the exception header unindented under its ERROR line."""
+        assert step(State.LOG, LineKind.HEADER, ERROR) == (True, State.TRACE)
+
+    def test_header_after_info_line_starts_an_entry(self) -> None:
+        """printStackTrace() right after an INFO line must not hide inside it."""
+        assert step(State.LOG, LineKind.HEADER, INFO)[0] is False
+
+    def test_python_final_line_ends_frames(self) -> None:
+        """An unindented line after frames is the exception line, and is part of the trace."""
+        assert step(State.PY_TB, LineKind.UNKNOWN, "    raise X") == (True, State.PY_EXC)
+
+    def test_unknown_line_after_a_log_line_starts_an_entry(self) -> None:
+        """A plain line after a log line is its own entry."""
+        assert step(State.LOG, LineKind.UNKNOWN, INFO) == (False, State.LOG)
+
+
+class TestFixtures:
+    """Every real-runtime fixture, one event per line, between INFO lines."""
+
+    @pytest.mark.parametrize("name", trace_fixtures())
+    def test_trace_after_error_line(self, name: str) -> None:
+        """A trace logged under an ERROR line is one record with it (two for known splits)."""
+        lines = fixture_lines(name)
+        records = run(events([INFO, ERROR, *lines, INFO]))
+        entries = expected_entries(name, lines)
+        got = texts(records)
+        assert got[0] == [INFO]
+        assert got[-1] == [INFO]
+        # The ERROR line owns the first entry unless that entry starts with its
+        # own log prefix or a JSON object.
+        middle = got[1:-1]
+        if middle[0] == [ERROR]:
+            middle = middle[1:]
+        else:
+            middle[0] = middle[0][1:]
+        assert middle == entries
+
+    @pytest.mark.parametrize("name", trace_fixtures())
+    def test_uncaught_trace_after_info_line(self, name: str) -> None:
+        """A trace printed right after an INFO line is its own record, exactly."""
+        lines = fixture_lines(name)
+        records = run(events([INFO, *lines, INFO]))
+        assert texts(records) == [[INFO], *expected_entries(name, lines), [INFO]]
+
+    @pytest.mark.parametrize("name", trace_fixtures())
+    def test_multiline_mode(self, name: str) -> None:
+        """awslogs multiline mode: each entry arrives as one event and stays one record."""
+        entries = expected_entries(name, fixture_lines(name))
+        items = events([INFO, *("\n".join(entry) for entry in entries), INFO])
+        assert texts(run(items)) == [[INFO], *entries, [INFO]]
+
+    @pytest.mark.parametrize("name", trace_fixtures())
+    def test_split_across_payloads_with_other_streams(self, name: str) -> None:
+        """Payload boundaries and another stream's events in between change nothing."""
+        lines = [INFO, *fixture_lines(name), INFO]
+        mine = events(lines)
+        other = events([INFO, ERROR, INFO] * 10, stream="ecs/other/2")
+        mixed = [item for pair in itertools.zip_longest(mine, other) for item in pair if item]
+        by_stream: dict[str, list[list[str]]] = defaultdict(list)
+        for record in run(mixed):
+            by_stream[record.log_stream].append(list(record.lines))
+        assert by_stream["ecs/shop/1"] == texts(run(mine))
+
+
+class TestCorpusPrograms:
+    """Traces of the corpus programs, the way the corpus sends them."""
+
+    def test_node_uncaught_crash(self) -> None:
+        """Node's crash report (source line, caret, blank, error, trailer) is one record."""
+        crash = [
+            "/app/crash.js:15",
+            "  return BigInt(total / parts);",
+            "         ^",
+            "",
+            "RangeError: The number 3.25 cannot be converted to a BigInt"
+            " because it is not an integer",
+            "    at BigInt (<anonymous>)",
+            "    at splitTotal (/app/crash.js:15:10)",
+            "",
+            "Node.js v20.20.2",
+        ]
+        # Captured from `node tests/corpus/programs/crash.js throw 13`.
+        records = run(events([INFO, *crash, INFO]))
+        assert texts(records) == [[INFO], crash, [INFO]]
+
+
+class TestOrder:
+    """Events of one stream are put back in timestamp order within the window."""
+
+    def test_late_payload_within_window(self) -> None:
+        """A payload that arrives after the next one is sorted back into place."""
+        first = events([ERROR, "java.lang.IllegalStateException: boom"], timestamp=1_000)
+        second = events(["\tat com.shop.A.b(A.java:1)", INFO], timestamp=1_500, start=2)
+        records = run([*second, *first])
+        assert [record.event_ids for record in records] == [
+            ("ecs/shop/1#0", "ecs/shop/1#1", "ecs/shop/1#2"),
+            ("ecs/shop/1#3",),
+        ]
+
+    def test_equal_timestamps_keep_arrival_order(self) -> None:
+        """CloudWatch returns same-millisecond events in ingestion order; so do we."""
+        items = events([ERROR, "java.lang.RuntimeException: x", "\tat a.B.c(B.java:1)"])
+        assert run(items)[0].lines == tuple(item.message for item in items)
+
+    def test_later_than_window_is_kept(self) -> None:
+        """An event older than the window is fed as it comes: never dropped."""
+        limits = replace(LIMITS, reorder_window_ms=10)
+        late = events(["\tat a.B.c(B.java:1)"], timestamp=1_000, start=9)
+        items = [*events([INFO, INFO], timestamp=5_000), *late]
+        records = run(items, limits)
+        assert sorted(i for record in records for i in record.event_ids) == sorted(
+            item.event_id for item in items
+        )
+
+
+class TestRecordFields:
+    """What a record carries besides its lines."""
+
+    def test_fields(self) -> None:
+        """Timestamp of the first event, owner, region, distinct batch items in order."""
+        items = [
+            *events([ERROR], timestamp=1_000, batch_item="seq-1"),
+            *events(
+                ["java.lang.RuntimeException: x"], timestamp=1_001, start=1, batch_item="seq-2"
+            ),
+            *events(["\tat a.B.c(B.java:1)"], timestamp=1_001, start=2, batch_item="seq-2"),
+        ]
+        (record,) = run(items)
+        assert record.timestamp == 1_000
+        assert (record.owner, record.region) == ("123456789012", "eu-west-1")
+        assert record.batch_items == ("seq-1", "seq-2")
+        assert record.log_group == "/ecs/shop"
+        assert not record.truncated
+
+    def test_streams_are_kept_apart(self) -> None:
+        """The same shapes in two streams make two records."""
+        items = [
+            *events([ERROR], stream="a"),
+            *events([ERROR], stream="b"),
+            *events(["java.lang.RuntimeException: x"], stream="a", start=1),
+        ]
+        records = run(items)
+        assert {(r.log_stream, len(r.lines)) for r in records} == {("a", 2), ("b", 1)}
+
+    def test_record_is_emitted_when_the_next_entry_starts(self) -> None:
+        """Streaming: a record comes out as soon as its stream moves on."""
+        limits = replace(LIMITS, reorder_window_ms=0)
+        stream = assemble(iter(events([ERROR, "\tat a.B.c(B.java:1)", INFO, INFO])), limits)
+        assert next(stream).lines == (ERROR, "\tat a.B.c(B.java:1)")
+
+
+class TestLimits:
+    """Bounded buffers: cut, flag, continue, never lose an id."""
+
+    def test_max_lines(self) -> None:
+        """A trace longer than max_lines is cut into flagged pieces."""
+        lines = fixture_lines("python/mutual_recursion.txt")
+        records = run(events([INFO, *lines, INFO]))
+        trace = records[1:-1]
+        assert len(trace) == 2
+        assert all(record.truncated for record in trace)
+        assert len(trace[0].lines) == LIMITS.max_lines
+        assert [line for record in trace for line in record.lines] == lines
+
+    def test_max_bytes(self) -> None:
+        """The byte bound cuts too."""
+        limits = replace(LIMITS, max_bytes=100)
+        records = run(events([ERROR, *["\tat com.shop.A.b(A.java:1)"] * 10]), limits)
+        assert len(records) > 1
+        assert all(record.truncated for record in records)
+        assert sum(len(record.event_ids) for record in records) == 11
+
+    def test_max_age(self) -> None:
+        """A continuation long after the entry began starts a new piece."""
+        limits = replace(LIMITS, max_age_ms=100)
+        items = [*events([ERROR]), *events(["\tat a.B.c(B.java:1)"], timestamp=2_000, start=1)]
+        records = run(items, limits)
+        assert [len(record.lines) for record in records] == [1, 1]
+        assert all(record.truncated for record in records)
+
+    def test_huge_single_event(self) -> None:
+        """One multi-line event beyond the limits keeps its id and loses lines, flagged."""
+        with gzip.open(TRACES / "java" / "stack_overflow_100k.txt.gz", "rt") as trace:
+            text = trace.read()
+        (record,) = run(events([text]))
+        assert record.truncated
+        assert len(record.lines) == LIMITS.max_lines
+        assert record.event_ids == ("ecs/shop/1#0",)
+
+    def test_open_streams_bound(self) -> None:
+        """Beyond max_open_streams the least recently used stream is flushed."""
+        limits = replace(LIMITS, max_open_streams=2, reorder_window_ms=0)
+        items = [
+            *events([ERROR], stream="a"),
+            *events([ERROR], stream="b"),
+            *events([ERROR], stream="c"),
+        ]
+        stream = assemble(iter(items), limits)
+        assert next(stream).log_stream == "a"
+
+
+# --------------------------------------------------------------- properties
+
+LINE_POOL = [
+    INFO,
+    ERROR,
+    "",
+    "java.lang.RuntimeException: order 12 lookup failed",
+    "\tat com.shop.order.OrderService.loadOrder(OrderService.java:25)",
+    "Caused by: java.net.SocketTimeoutException: Read timed out",
+    "\t... 3 more",
+    "Traceback (most recent call last):",
+    '  File "/app/member_service.py", line 63, in load_member',
+    "    return fetch_member(member_id, port)",
+    "           ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^",
+    "TimeoutError: timed out",
+    "The above exception was the direct cause of the following exception:",
+    "panic: boom",
+    "goroutine 1 [running]:",
+    "main.main()",
+    "    at async main (/app/cart_service.js:31:3) {",
+    "  [cause]: Error: connect ECONNREFUSED 127.0.0.1:38439",
+    "}",
+    "sku: required",
+    '{"level": "error", "event": "x"}',
+    "ERROR [shop.api] line one\n  line two\nTraceback (most recent call last):",
+]
+
+
+@st.composite
+def streams(draw: st.DrawFn) -> list[list[LogEvent]]:
+    """A few streams of events with non-decreasing timestamps, built from real shapes."""
+    result = []
+    for number in range(draw(st.integers(1, 4))):
+        messages = draw(st.lists(st.sampled_from(LINE_POOL), max_size=40))
+        steps = draw(
+            st.lists(st.integers(0, 3_000), min_size=len(messages), max_size=len(messages))
+        )
+        clock = 0
+        stream_events = []
+        for index, (message, delta) in enumerate(zip(messages, steps, strict=True)):
+            clock += delta
+            stream_events.append(
+                events([message], stream=f"s{number}", timestamp=clock, start=index)[0]
+            )
+        result.append(stream_events)
+    return result
+
+
+@st.composite
+def interleavings(draw: st.DrawFn, per_stream: list[list[LogEvent]]) -> list[LogEvent]:
+    """All events, each stream's in order, streams interleaved at random."""
+    queues = [list(s) for s in per_stream if s]
+    merged = []
+    while queues:
+        queue = queues[draw(st.integers(0, len(queues) - 1))]
+        merged.append(queue.pop(0))
+        queues = [q for q in queues if q]
+    return merged
+
+
+limits_strategy = st.builds(
+    AssemblyLimits,
+    max_lines=st.integers(1, 50),
+    max_bytes=st.integers(1, 2_000),
+    max_age_ms=st.integers(0, 20_000),
+    reorder_window_ms=st.integers(0, 5_000),
+    max_open_streams=st.integers(1, 5),
+)
+
+
+class TestProperties:
+    """Invariants over random inputs built from real line shapes."""
+
+    @settings(max_examples=200, deadline=None)
+    @given(data=st.data(), limits=limits_strategy)
+    def test_no_event_lost_or_duplicated(self, data: st.DataObject, limits: AssemblyLimits) -> None:
+        """Every event id is in exactly one record, whatever the limits and the order."""
+        per_stream = data.draw(streams())
+        items = data.draw(st.permutations([e for s in per_stream for e in s]))
+        ids = [i for record in run(items, limits) for i in record.event_ids]
+        assert sorted(ids) == sorted(item.event_id for item in items)
+
+    @settings(max_examples=200, deadline=None)
+    @given(data=st.data())
+    def test_records_in_order(self, data: st.DataObject) -> None:
+        """Each stream's records, read in output order, give its events in input order."""
+        per_stream = data.draw(streams())
+        items = data.draw(interleavings(per_stream))
+        seen: dict[str, list[str]] = defaultdict(list)
+        for record in run(items):
+            seen[record.log_stream].extend(record.event_ids)
+        for stream_events in per_stream:
+            if stream_events:
+                stream = stream_events[0].log_stream
+                assert seen[stream] == [item.event_id for item in stream_events]
+
+    @settings(max_examples=200, deadline=None)
+    @given(data=st.data())
+    def test_interleaving_changes_nothing(self, data: st.DataObject) -> None:
+        """A stream's records are the same alone or interleaved with others."""
+        per_stream = data.draw(streams())
+        items = data.draw(interleavings(per_stream))
+        together: dict[str, list[LogRecord]] = defaultdict(list)
+        for record in run(items):
+            together[record.log_stream].append(record)
+        for stream_events in per_stream:
+            if stream_events:
+                assert run(stream_events) == together[stream_events[0].log_stream]
