@@ -4,13 +4,108 @@ The full ``logship.toml`` loader (ignore and fingerprint rules, validation with
 errors that name the file, the rule and the key) lives in :mod:`logship.rules`
 and produces a :class:`Config`; a default ``Config()`` is valid and used when no
 file is given.
+
+The rule records live here rather than in :mod:`logship.rules` so that
+``Config`` can hold them without an import cycle: this module is plain data,
+``rules`` is the code that loads, matches and decides.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
+from typing import Protocol
 
-from .mask import DEFAULT_MASKS, MaskInstruction
+from logship.mask import DEFAULT_MASKS, MaskInstruction
+
+DEFAULT_REGEX_TIMEOUT = 0.05  # seconds per match; a sane rule matches in microseconds
+
+
+class Searcher(Protocol):
+    """A compiled pattern of the ``regex`` package (which ships no type stubs)."""
+
+    def search(self, string: str, *, timeout: float | None = None) -> object | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class MessagePattern:
+    """A message regex, compiled once at load with the ``regex`` package."""
+
+    source: str
+    compiled: Searcher = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Matcher:
+    """What a rule matches. Every non-empty key must match; within a key, any value.
+
+    Globs use :func:`fnmatch.fnmatchcase`. Exception type globs match the full
+    name or the short one (``SocketTimeoutException`` matches
+    ``java.net.SocketTimeoutException``).
+    """
+
+    service: tuple[str, ...] = ()
+    log_group: tuple[str, ...] = ()
+    log_stream: tuple[str, ...] = ()
+    account: tuple[str, ...] = ()
+    environment: tuple[str, ...] = ()
+    level: tuple[str, ...] = ()  # exact Sentry level names
+    logger: tuple[str, ...] = ()
+    exception: tuple[str, ...] = ()  # any exception of the chain
+    exception_top: tuple[str, ...] = ()  # the outermost exception only
+    root_cause: tuple[str, ...] = ()  # the innermost exception only
+    message_glob: tuple[str, ...] = ()
+    message: tuple[MessagePattern, ...] = ()  # regexes, searched; checked last (the costliest)
+
+    def used_keys(self) -> tuple[str, ...]:
+        """The names of the keys this matcher uses, in checking order."""
+        return tuple(name for name in MATCHER_KEYS if getattr(self, name))
+
+
+# The order in which matcher keys are checked: cheap comparisons first, regexes last.
+MATCHER_KEYS: tuple[str, ...] = (
+    "service",
+    "log_group",
+    "log_stream",
+    "account",
+    "environment",
+    "level",
+    "logger",
+    "exception",
+    "exception_top",
+    "root_cause",
+    "message_glob",
+    "message",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class IgnoreRule:
+    """Drop the errors ``match`` selects, for ``reason``, until ``until`` (inclusive)."""
+
+    name: str
+    reason: str
+    match: Matcher
+    until: date | None = None
+    sample: int = 0  # keep 1 in ``sample`` matching errors; 0 drops them all
+
+    def expired(self, today: date) -> bool:
+        """Whether the rule stopped applying before ``today``."""
+        return self.until is not None and today > self.until
+
+
+@dataclass(frozen=True, slots=True)
+class FingerprintRule:
+    """Give the errors ``match`` selects the fingerprint rendered from ``template``.
+
+    ``template`` holds strings with ``{{ variable }}`` placeholders, validated at
+    load; a ``{{ default }}`` element expands to the default fingerprint.
+    """
+
+    name: str
+    match: Matcher
+    template: tuple[str, ...]
+    title: str = ""  # a title template; "" keeps the default title
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +115,10 @@ class AssemblyLimits:
     max_lines: int = 2000
     max_bytes: int = 512 * 1024
     max_age_ms: int = 10_000  # a trace's lines are written within milliseconds
+    # Events of one stream are put back in timestamp order within this window
+    # (a payload delivered a little late); see logship.assemble.
+    reorder_window_ms: int = 2_000
+    max_open_streams: int = 10_000  # beyond this, the least recently used stream is flushed
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +143,9 @@ class Config:
     masks: tuple[MaskInstruction, ...] = DEFAULT_MASKS
     assembly: AssemblyLimits = field(default_factory=AssemblyLimits)
     max_events_per_fingerprint: int = 100  # per run; the rest are counted as suppressed
+    ignore_rules: tuple[IgnoreRule, ...] = ()  # the first that matches decides
+    fingerprint_rules: tuple[FingerprintRule, ...] = ()  # the first that matches applies
+    regex_timeout: float = DEFAULT_REGEX_TIMEOUT  # seconds per message regex match
 
     def environment_for(self, account: str) -> str:
         """The environment configured for an AWS account id, or ""."""

@@ -1,0 +1,359 @@
+"""Tests for loading logship.toml: logship.rules.load_config into logship.config.Config."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from logship.config import DEFAULT_REGEX_TIMEOUT, AssemblyLimits, Config, ServiceMapping
+from logship.exceptions import ConfigError, LogshipError
+from logship.rules import LEVELS, load_config, parse_config
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "logship.toml"
+
+
+class TestDefaults:
+    def test_default_config_is_valid_and_empty(self) -> None:
+        """``Config()`` has no rules and the documented defaults."""
+        config = Config()
+        assert config.ignore_rules == ()
+        assert config.fingerprint_rules == ()
+        assert config.regex_timeout == DEFAULT_REGEX_TIMEOUT
+
+    def test_empty_file_gives_defaults(self) -> None:
+        """An empty file is a valid config equal to the defaults, apart from its source."""
+        assert parse_config("", source="empty.toml") == dataclasses.replace(
+            Config(), source="empty.toml"
+        )
+
+
+class TestLoadConfig:
+    def test_example_file_loads(self) -> None:
+        """The shipped example is valid and every section lands in its field."""
+        config = load_config(EXAMPLE)
+        assert config.source == str(EXAMPLE)
+        assert config.in_app_prefixes == ("com.shop.", "shop/", "app/")
+        assert config.services[0] == ServiceMapping(
+            "shared/checkout-web/*", "checkout-web", "log_stream"
+        )
+        assert ServiceMapping("/ecs/payment-*", "payments", "log_group") in config.services
+        assert config.environment_for("444455556666") == "staging"
+        assert dict(config.tags) == {"team": "commerce", "source": "cloudwatch"}
+        assert config.assembly == AssemblyLimits(max_lines=2000, max_age_ms=10000)
+        assert config.regex_timeout == pytest.approx(0.05)
+        names = [rule.name for rule in config.ignore_rules]
+        assert names[0] == "client-disconnects"
+        assert config.ignore_rules[2].until == date(2027, 3, 31)
+        assert config.ignore_rules[3].sample == 20
+        assert config.fingerprint_rules[1].template == ("{{ default }}", "{{ function }}")
+
+    def test_config_is_immutable(self) -> None:
+        """A loaded config and its rules refuse assignment; collections are tuples."""
+        config = load_config(EXAMPLE)
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            config.min_level = "warning"  # type: ignore[misc]
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            config.ignore_rules[0].reason = "x"  # type: ignore[misc]
+        assert isinstance(config.ignore_rules[0].match.exception, tuple)
+
+    def test_default_rule_names(self) -> None:
+        """Unnamed rules are called ``ignore[N]`` / ``fingerprint[N]``, counted from 1."""
+        config = parse_config(
+            "[[ignore]]\nreason = 'a'\nservice = 'x'\n[[ignore]]\nreason = 'b'\nservice = 'y'\n"
+            "[[fingerprint]]\nservice = 'x'\nfingerprint = ['x']\n"
+        )
+        assert [r.name for r in config.ignore_rules] == ["ignore[1]", "ignore[2]"]
+        assert config.fingerprint_rules[0].name == "fingerprint[1]"
+
+    def test_until_as_string_or_toml_date(self) -> None:
+        """``until`` accepts a TOML date or an ISO date string."""
+        config = parse_config(
+            "[[ignore]]\nreason = 'a'\nservice = 'x'\nuntil = 2024-06-30\n"
+            "[[ignore]]\nreason = 'b'\nservice = 'y'\nuntil = '2024-07-01'\n"
+        )
+        assert [r.until for r in config.ignore_rules] == [date(2024, 6, 30), date(2024, 7, 1)]
+
+    def test_single_string_or_list(self) -> None:
+        """A matcher key takes one string or a list of them."""
+        config = parse_config("[[ignore]]\nreason = 'a'\nservice = 'x'\nexception = ['A', 'B']\n")
+        assert config.ignore_rules[0].match.service == ("x",)
+        assert config.ignore_rules[0].match.exception == ("A", "B")
+
+    def test_missing_file(self, tmp_path: Path) -> None:
+        """A missing file is a ConfigError naming the file."""
+        missing = tmp_path / "nope.toml"
+        with pytest.raises(ConfigError, match=r"nope\.toml: cannot read the config file"):
+            load_config(missing)
+
+    def test_config_error_is_a_value_error(self) -> None:
+        """ConfigError subclasses the project root and ValueError."""
+        with pytest.raises(ConfigError) as caught:
+            parse_config("nope = 1", source="x.toml")
+        assert isinstance(caught.value, LogshipError)
+        assert isinstance(caught.value, ValueError)
+
+
+RULE = "[[ignore]]\nname = 'noise'\nreason = 'r'\nservice = 'x'\n"
+
+INVALID: list[tuple[str, str, str]] = [
+    # (id, TOML, the exact message after "t.toml: ")
+    (
+        "toml-syntax",
+        "[[ignore]]\nreason = noise\n",
+        "not valid TOML: Invalid value (at line 2, column 10)",
+    ),
+    (
+        "unknown-top-key",
+        "min_levle = 'error'",
+        "top level: key 'min_levle': unknown key (did you mean 'min_level'?); known keys: "
+        "min_level, in_app, max_events_per_fingerprint, regex_timeout_ms, services, "
+        "stream_services, environments, tags, assembly, ignore, fingerprint",
+    ),
+    (
+        "unknown-rule-key",
+        "[[ignore]]\nname = 'noise'\nreason = 'r'\nservices = 'x'\n",
+        "ignore[1] 'noise': key 'services': unknown key (did you mean 'service'?); known keys: "
+        "name, reason, until, sample, service, log_group, log_stream, account, environment, "
+        "level, logger, exception, exception_top, root_cause, message_glob, message",
+    ),
+    (
+        "missing-reason",
+        RULE + "[[ignore]]\nservice = 'y'\n",
+        "ignore[2]: key 'reason': is required: say why these errors are safe to drop",
+    ),
+    (
+        "blank-reason",
+        "[[ignore]]\nreason = '  '\nservice = 'y'\n",
+        "ignore[1]: key 'reason': is required: say why these errors are safe to drop",
+    ),
+    (
+        "reason-wrong-type",
+        "[[ignore]]\nreason = 3\nservice = 'y'\n",
+        "ignore[1]: key 'reason': expected a string, got an integer",
+    ),
+    (
+        "bad-regex",
+        "[[ignore]]\nname = 'r1'\nreason = 'r'\nmessage = 'timeout (after'\n",
+        "ignore[1] 'r1': key 'message': bad regex 'timeout (after': missing ) at position 14",
+    ),
+    (
+        "nested-quantifier",
+        "[[ignore]]\nreason = 'r'\nmessage = '(a+)+$'\n",
+        "ignore[1]: key 'message': regex '(a+)+$' nests unbounded quantifiers (at offset 3), "
+        "which can backtrack for minutes on a near-miss; make the outer one possessive "
+        "(++, *+) or the group atomic ((?>...))",
+    ),
+    (
+        "bad-date",
+        "[[ignore]]\nreason = 'r'\nservice = 'x'\nuntil = '2024-13-01'\n",
+        "ignore[1]: key 'until': bad date '2024-13-01': month must be in 1..12; "
+        "write it as 2024-06-30",
+    ),
+    (
+        "datetime-not-date",
+        "[[ignore]]\nreason = 'r'\nservice = 'x'\nuntil = 2024-06-01T10:00:00\n",
+        "ignore[1]: key 'until': expected a date such as 2024-06-30, "
+        "got a date-time 2024-06-01T10:00:00",
+    ),
+    (
+        "until-wrong-type",
+        "[[ignore]]\nreason = 'r'\nservice = 'x'\nuntil = 20240601\n",
+        "ignore[1]: key 'until': expected a date such as 2024-06-30, got an integer",
+    ),
+    (
+        "sample-bool",
+        "[[ignore]]\nreason = 'r'\nservice = 'x'\nsample = true\n",
+        "ignore[1]: key 'sample': expected an integer, got a boolean",
+    ),
+    (
+        "sample-too-small",
+        "[[ignore]]\nreason = 'r'\nservice = 'x'\nsample = 1\n",
+        "ignore[1]: key 'sample': must be at least 2, got 1",
+    ),
+    (
+        "matcher-wrong-type",
+        "[[ignore]]\nreason = 'r'\nservice = 5\n",
+        "ignore[1]: key 'service': expected a string or an array of strings, got an integer",
+    ),
+    (
+        "matcher-list-item-wrong-type",
+        "[[ignore]]\nreason = 'r'\nexception = ['A', 2]\n",
+        "ignore[1]: key 'exception': expected strings, got an integer 2",
+    ),
+    (
+        "matcher-empty-string",
+        "[[ignore]]\nreason = 'r'\nlogger = ''\n",
+        "ignore[1]: key 'logger': must not hold an empty string",
+    ),
+    (
+        "account-unquoted",
+        "[[ignore]]\nreason = 'r'\naccount = 111122223333\n",
+        "ignore[1]: key 'account': expected a string or an array of strings, "
+        "got an integer (quote account ids)",
+    ),
+    (
+        "account-not-an-id",
+        "[[ignore]]\nreason = 'r'\naccount = '1234'\n",
+        "ignore[1]: key 'account': '1234' is not a 12-digit AWS account id or a glob",
+    ),
+    (
+        "unknown-level",
+        "[[ignore]]\nreason = 'r'\nlevel = 'warn'\n",
+        "ignore[1]: key 'level': unknown level 'warn'; use one of "
+        "trace, debug, info, warning, error, fatal",
+    ),
+    (
+        "no-matcher",
+        "[[ignore]]\nname = 'all'\nreason = 'everything'\n",
+        "ignore[1] 'all': has no matcher: give at least one of service, log_group, "
+        "log_stream, account, environment, level, logger, exception, exception_top, "
+        "root_cause, message_glob, message",
+    ),
+    (
+        "ignore-not-array",
+        "[ignore]\nreason = 'r'\n",
+        "top level: key 'ignore': expected an array of tables, written [[ignore]], "
+        "got a single [ignore]",
+    ),
+    (
+        "ignore-wrong-type",
+        "ignore = 3\n",
+        "top level: key 'ignore': expected an array of tables ([[ignore]]), got an integer",
+    ),
+    (
+        "ignore-item-not-table",
+        "ignore = ['x']\n",
+        "ignore[1]: expected a table ([[ignore]]), got a string",
+    ),
+    (
+        "duplicate-name",
+        RULE + RULE,
+        "ignore[2] 'noise': key 'name': is already used by ignore[1]; rule names must be unique",
+    ),
+    (
+        "empty-name",
+        "[[ignore]]\nname = ''\nreason = 'r'\nservice = 'x'\n",
+        "ignore[1]: key 'name': must not be empty",
+    ),
+    (
+        "fingerprint-missing-template",
+        "[[fingerprint]]\nname = 'fp'\nservice = 'x'\n",
+        "fingerprint[1] 'fp': key 'fingerprint': is required: a list such as "
+        '["{{ service }}", "{{ type }}"]',
+    ),
+    (
+        "fingerprint-empty-template",
+        "[[fingerprint]]\nservice = 'x'\nfingerprint = []\n",
+        "fingerprint[1]: key 'fingerprint': must hold at least one element",
+    ),
+    (
+        "fingerprint-unknown-variable",
+        "[[fingerprint]]\nservice = 'x'\nfingerprint = ['{{ servce }}']\n",
+        "fingerprint[1]: key 'fingerprint': unknown variable {{ servce }} in '{{ servce }}'; "
+        "known: default, service, type, root_cause, message_template, function, logger, "
+        "log_group, level",
+    ),
+    (
+        "fingerprint-default-inside-element",
+        "[[fingerprint]]\nservice = 'x'\nfingerprint = ['a-{{ default }}']\n",
+        "fingerprint[1]: key 'fingerprint': {{ default }} must be a whole element, "
+        "not part of 'a-{{ default }}'",
+    ),
+    (
+        "fingerprint-unbalanced",
+        "[[fingerprint]]\nservice = 'x'\nfingerprint = ['{{ type']\n",
+        "fingerprint[1]: key 'fingerprint': unbalanced '{{' or '}}' in '{{ type'",
+    ),
+    (
+        "title-default",
+        "[[fingerprint]]\nservice = 'x'\nfingerprint = ['a']\ntitle = '{{ default }}'\n",
+        "fingerprint[1]: key 'title': {{ default }} can only be a fingerprint element",
+    ),
+    (
+        "fingerprint-until",
+        "[[fingerprint]]\nservice = 'x'\nfingerprint = ['a']\nuntil = 2024-01-01\n",
+        "fingerprint[1]: key 'until': only [[ignore]] rules take this key",
+    ),
+    (
+        "min-level",
+        "min_level = 'verbose'\n",
+        "top level: key 'min_level': unknown level 'verbose'; use one of "
+        "trace, debug, info, warning, error, fatal",
+    ),
+    (
+        "in-app-wrong-type",
+        "in_app = 3\n",
+        "top level: key 'in_app': expected a string or an array of strings, got an integer",
+    ),
+    (
+        "max-events-zero",
+        "max_events_per_fingerprint = 0\n",
+        "top level: key 'max_events_per_fingerprint': must be at least 1, got 0",
+    ),
+    (
+        "regex-timeout-too-long",
+        "regex_timeout_ms = 5000\n",
+        "top level: key 'regex_timeout_ms': must be at most 1000, got 5000",
+    ),
+    (
+        "services-not-table",
+        "services = 'orders'\n",
+        "top level: key 'services': expected a table ([services]), got a string",
+    ),
+    (
+        "services-value-wrong-type",
+        "[services]\n'/ecs/orders' = 1\n",
+        "services: key '/ecs/orders': expected a string, got an integer",
+    ),
+    (
+        "environment-bad-account",
+        "[environments]\n'prod' = 'production'\n",
+        "environments: key 'prod': is not a 12-digit AWS account id (quote it as a string key)",
+    ),
+    (
+        "tags-value-wrong-type",
+        "[tags]\nteam = ['a']\n",
+        "tags: key 'team': expected a string, got an array",
+    ),
+    (
+        "assembly-unknown-key",
+        "[assembly]\nmax_line = 10\n",
+        "assembly: key 'max_line': unknown key (did you mean 'max_lines'?); known keys: "
+        "max_lines, max_bytes, max_age_ms",
+    ),
+    (
+        "assembly-wrong-type",
+        "[assembly]\nmax_bytes = '1MB'\n",
+        "assembly: key 'max_bytes': expected an integer, got a string",
+    ),
+]
+
+
+class TestLevels:
+    def test_same_names_as_the_parse_stage(self) -> None:
+        """``min_level`` and ``level`` accept exactly the parse stage's level names."""
+        from logship.parse.line import LEVELS as PARSE_LEVELS
+
+        assert LEVELS == PARSE_LEVELS
+
+
+class TestValidation:
+    @pytest.mark.parametrize(
+        ("text", "message"),
+        [pytest.param(text, message, id=case) for case, text, message in INVALID],
+    )
+    def test_one_message_naming_file_rule_and_key(self, text: str, message: str) -> None:
+        """Each invalid config fails with exactly this message, prefixed by the file name."""
+        with pytest.raises(ConfigError) as caught:
+            parse_config(text, source="t.toml")
+        assert str(caught.value) == f"t.toml: {message}"
+
+    def test_file_path_is_named(self, tmp_path: Path) -> None:
+        """Loading from disk puts the path in the message."""
+        path = tmp_path / "logship.toml"
+        path.write_text("[[ignore]]\nservice = 'x'\n", encoding="utf-8")
+        with pytest.raises(ConfigError, match=r"^.*logship\.toml: ignore\[1\]: key 'reason'"):
+            load_config(path)
