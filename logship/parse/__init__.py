@@ -76,7 +76,9 @@ def parse_record(record: LogRecord, config: Config) -> ParsedError | None:
     else:
         prefix = parse_prefix(record.lines[0]) if record.lines else None
         level = prefix.level if prefix else ""
-        message = prefix.message if prefix else (record.lines[0] if record.lines else "")
+        # Without a prefix the first line is the trace's own header ("panic: ...",
+        # 'Exception in thread "main" ...'): the trace supplies the message then.
+        message = prefix.message if prefix else ""
         logger = prefix.logger if prefix else ""
         service_field, context = "", find_context(text)
         trace_text = text
@@ -136,8 +138,9 @@ def _sentry_level(level: str, trace: Trace | None) -> str:
         return "fatal"
     if level == "warning":
         return "warning"
-    if not level and trace is not None and trace.language in ("go",):
-        return "fatal"  # an unrecovered panic ends the process
+    if not level and trace is not None and trace.language == "go":
+        # An unrecovered panic ends the process; net/http recovers its handlers' panics.
+        return "error" if trace.message.startswith("http: panic serving") else "fatal"
     return "error"
 
 

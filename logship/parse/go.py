@@ -1,0 +1,224 @@
+"""Go panics, fatal errors and logged goroutine stacks.
+
+What the Go runtime prints when a panic is not recovered::
+
+    panic: runtime error: index out of range [5] with length 3 [recovered]
+    \tpanic: cleanup failed
+    [signal SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=0x48105e]
+
+    goroutine 1 [running]:
+    main.pickWarehouse(...)
+    \t/app/main.go:7
+    main.main()
+    \t/app/main.go:13 +0x1d
+    exit status 2
+
+and the same stack after a log line when ``net/http`` recovers a handler's
+panic (``http: panic serving 127.0.0.1:55218: <value>``) or when a service logs
+``debug.Stack()`` itself. Only the first goroutine is read: it is the one that
+panicked (a fatal error prints every goroutine after it).
+
+Exception types, since Go prints a panic's value and not its type:
+
+- ``panic: runtime error: X`` -> type ``runtime.Error``, message ``X``;
+- ``panic: (*main.T) 0xc000012345`` (a value Go cannot print) -> type ``*main.T``;
+- ``panic: main.Code(3)`` (a named basic type) -> type ``main.Code``, message ``3``;
+- ``fatal error: X`` (not recoverable: deadlock, concurrent map writes, stack
+  overflow) -> type ``fatal error``;
+- anything else (a string, an error's ``Error()`` text) -> type ``panic``.
+
+A panic raised while another was being handled (``panic: A [recovered]`` then
+``\\tpanic: B``) gives the chain ``(B, A)``: B ended the program, A is its
+context; the goroutine's frames belong to B.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+
+from logship.records import ExceptionInfo, Frame, Relation, Trace
+
+from .line import parse_prefix
+
+__all__ = ["MARKER", "MAX_EXCEPTIONS", "MAX_FRAMES_KEPT", "parse"]
+
+MARKER = r"^panic: |^fatal error: |^goroutine \d+ \["
+
+MAX_FRAMES_KEPT = 250
+MAX_EXCEPTIONS = 100
+_MAX_MESSAGE_LINES = 50
+_MAX_LOG_MESSAGE_LINES = 20
+
+_GOROUTINE = re.compile(r"goroutine \d+ \[[^\]]*\]:$")
+_RECOVERED = re.compile(r" \[recovered(?:, [a-z]+)*\]$")
+_UNPRINTABLE = re.compile(r"\((?P<type>[^()\s]+)\) (?P<value>.*)$")  # "(*main.T) 0xc000010000"
+_NAMED_BASIC = re.compile(r"(?P<type>[\w./*]+)\((?P<value>.*)\)$")  # 'main.Code(3)'
+_ADDRESS = re.compile(r"0x[0-9a-f]+$")
+_PANIC_SERVING = re.compile(r"panic serving \S+: ")
+_ELIDED = re.compile(r"\.\.\.(\d+) frames elided\.\.\.")  # Go 1.21+; 1.19 says "additional"
+
+# Module-path roots of Go's standard library and of x/ and Google's libraries.
+_STD_ROOTS = frozenset(
+    (
+        *("archive", "bufio", "builtin", "bytes", "cmp", "compress", "container", "context"),
+        *("crypto", "database", "debug", "embed", "encoding", "errors", "expvar", "flag", "fmt"),
+        *("go", "hash", "html", "image", "index", "internal", "io", "iter", "log", "maps"),
+        *("math", "mime", "net", "os", "path", "plugin", "reflect", "regexp", "runtime"),
+        *("slices", "sort", "strconv", "strings", "sync", "syscall", "testing", "text", "time"),
+        *("unicode", "unique", "unsafe", "vendor"),
+    )
+)
+_NOT_APP_ROOTS = ("golang.org/x/", "google.golang.org/", "cloud.google.com/go/")
+_NOT_APP_PATHS = ("/go/pkg/mod/", "/vendor/", "/usr/local/go/src/", "/usr/lib/go")
+
+
+def parse(text: str) -> Trace | None:
+    """The Go panic (or logged goroutine stack) in ``text``, or None."""
+    lines = text.splitlines()
+    goroutine = next((i for i, line in enumerate(lines) if _GOROUTINE.match(line)), None)
+    if goroutine is None:
+        return None
+    panics, first_panic = _panics(lines[:goroutine])
+    log_message = _log_message(lines[:first_panic])
+    if not panics:
+        # No "panic:" line: net/http's recovered panic, or a logged debug.Stack().
+        value = log_message.rsplit("\n", 1)[-1]
+        serving = _PANIC_SERVING.search(value)
+        panics = [_typed("panic", value[serving.end() :] if serving else value)]
+    frames, omitted = _frames(lines, goroutine + 1)
+    chain = [
+        ExceptionInfo(type=exc_type, message=message, relation=Relation.CONTEXT)
+        for exc_type, message in reversed(panics[-MAX_EXCEPTIONS:])
+    ]
+    chain[0] = ExceptionInfo(
+        type=chain[0].type, message=chain[0].message, frames=frames, frames_omitted=omitted
+    )
+    return Trace(language="go", chain=tuple(chain), message=log_message)
+
+
+def _panics(lines: list[str]) -> tuple[list[tuple[str, str]], int]:
+    """The (type, message) of each panic line, first raised first, and where they start."""
+    panics: list[tuple[str, list[str]]] = []
+    first = len(lines)
+    continuing = False  # lines after a panic line continue its value, up to a blank line
+    for index, line in enumerate(lines):
+        nested = line.startswith("\t")  # "\tpanic: B" after "panic: A [recovered]"
+        kind, _, value = line.lstrip("\t").partition(": ")
+        if (kind == "panic" and (panics or not nested)) or (kind == "fatal error" and not nested):
+            if not panics:
+                first = index
+            panics.append((kind, [_RECOVERED.sub("", value)]))
+            continuing = True
+        elif not line.strip() or line.startswith("[signal "):
+            continuing = continuing and bool(line.strip())
+        elif continuing and len(panics[-1][1]) < _MAX_MESSAGE_LINES:
+            panics[-1][1].append(line)
+    return [_typed(kind, "\n".join(parts)) for kind, parts in panics], first
+
+
+def _typed(kind: str, value: str) -> tuple[str, str]:
+    """(exception type, message) of one panic value; see the module docstring."""
+    value = value.strip()
+    if kind == "fatal error":
+        return "fatal error", value
+    if value.startswith("runtime error: "):
+        return "runtime.Error", value[len("runtime error: ") :]
+    unprintable = _UNPRINTABLE.match(value)
+    if unprintable:
+        shown = unprintable["value"]
+        return unprintable["type"], "" if _ADDRESS.match(shown) else shown
+    named = _NAMED_BASIC.match(value)
+    if named and "." in named["type"] and "/" not in named["value"]:
+        return named["type"], named["value"].strip('"')
+    return "panic", value
+
+
+def _frames(lines: list[str], start: int) -> tuple[tuple[Frame, ...], int]:
+    """The frames of the goroutine block at ``start``, in Sentry order, and the count cut."""
+    head: list[tuple[str, str]] = []
+    tail: deque[tuple[str, str]] = deque(maxlen=MAX_FRAMES_KEPT)
+    count = omitted = 0
+    index = start
+    while index < len(lines):
+        line = lines[index]
+        index += 1
+        if not line.strip() or _GOROUTINE.match(line):
+            break
+        if line.startswith("..."):
+            elided = _ELIDED.match(line)
+            omitted += int(elided.group(1)) if elided else 0
+            continue
+        if line.startswith("\t"):
+            continue  # a file line without its function line: skip it
+        if not (line.endswith(")") or line.startswith("created by ")):
+            break  # not a frame: the stack has ended ("exit status 2", a log line)
+        location = ""
+        if index < len(lines) and lines[index].startswith("\t"):
+            location = lines[index].strip()
+            index += 1
+        count += 1
+        if len(head) < MAX_FRAMES_KEPT:
+            head.append((line, location))
+        else:
+            tail.append((line, location))
+    printed = head + list(tail)  # Go prints the panicking frame first
+    frames = tuple(_frame(call, location) for call, location in reversed(printed))
+    return frames, omitted + count - len(printed)
+
+
+def _frame(call: str, location: str) -> Frame:
+    if call.startswith("created by "):
+        # "created by main.main in goroutine 1" (Go 1.21+): where the goroutine was started.
+        call = call[len("created by ") :].split(" in goroutine ", 1)[0]
+    elif call.endswith(")"):
+        call = call[: call.rfind("(")]  # the arguments: "(0xc000010000, 0x3)" or "(...)"
+    package, function = _split_function(call)
+    filename, lineno = _location(location)
+    return Frame(
+        function=function,
+        module=package,
+        filename=filename,
+        lineno=lineno,
+        in_app=is_in_app(package, filename),
+    )
+
+
+def _split_function(name: str) -> tuple[str, str]:
+    """``example.com/shop/orders.(*Service).Import.func1`` -> (package, function)."""
+    slash = name.rfind("/")
+    dot = name.find(".", slash + 1)
+    if dot < 0:
+        return "", name  # a builtin: "panic"
+    return name[:dot], name[dot + 1 :]
+
+
+def _location(location: str) -> tuple[str, int | None]:
+    """``/app/main.go:13 +0x1d fp=... sp=...`` -> ("/app/main.go", 13)."""
+    path = location.split(" +0x", 1)[0].split(" fp=", 1)[0]
+    filename, _, number = path.rpartition(":")
+    if not filename or not number.isdigit():
+        return path, None
+    return filename, int(number)
+
+
+def is_in_app(package: str, filename: str = "") -> bool:
+    """Whether a frame is the service's code: not the standard library, a module cache or vendor."""
+    if filename and any(part in filename for part in _NOT_APP_PATHS):
+        return False
+    if package.startswith(_NOT_APP_ROOTS):
+        return False
+    root = package.split("/", 1)[0]
+    return bool(package) and (package == "main" or root not in _STD_ROOTS)
+
+
+def _log_message(before: list[str]) -> str:
+    parts: list[str] = []
+    for line in before[-_MAX_LOG_MESSAGE_LINES:]:
+        if not line.strip() or line.startswith("runtime: "):  # runtime diagnostics
+            continue
+        prefix = parse_prefix(line)
+        text = prefix.message if prefix is not None else line.strip()
+        if text:
+            parts.append(text)
+    return "\n".join(parts)

@@ -1,0 +1,316 @@
+"""Java (and Kotlin, Scala, Groovy: any JVM) stack traces.
+
+Reads what ``Throwable.printStackTrace()`` prints and what logback's and
+log4j2's throwable converters print after a log line::
+
+    2024-05-01 12:00:00.123 ERROR [main] c.e.OrderController - Failed to place order 123
+    java.lang.RuntimeException: Failed to place order 123
+    \tat com.example.OrderService.place(OrderService.java:44) ~[app.jar:1.0]
+    \tSuppressed: java.io.IOException: close failed
+    \t\tat ...
+    Caused by: java.net.SocketTimeoutException: Read timed out
+    \tat java.base/sun.nio.ch.NioSocketImpl.timedRead(NioSocketImpl.java:288)
+    \t... 2 common frames omitted
+
+Nesting follows indentation, as the JVM prints it: a ``Suppressed:`` block is
+indented one step further than the exception that carries it, and a
+``Caused by:`` at that depth belongs to the suppressed exception. The
+exceptions of the main chain go to :attr:`Trace.chain`; every suppressed one,
+followed by its own causes, goes to :attr:`Trace.related`. logback's
+root-cause-first layout (``%rEx``: the root first, then ``Wrapped by:``) is
+turned around to the usual outermost-first order.
+
+One pass over the lines, no regex that can backtrack across lines; each
+exception keeps its first and last :data:`MAX_FRAMES_KEPT` frames and counts
+the rest in ``frames_omitted``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from dataclasses import dataclass, field
+
+from logship.records import ExceptionInfo, Frame, Relation, Trace
+
+from .line import parse_prefix
+
+__all__ = ["MARKER", "MAX_EXCEPTIONS", "MAX_FRAMES_KEPT", "parse"]
+
+# A JVM frame line, a "Caused by:" line, or the uncaught-exception header.
+MARKER = r'^[ \t]*at [\w$.<>/@-]+\(|^[ \t]*Caused by: |^Exception in thread "'
+
+# Frames kept from each end of one exception's stack; the middle is counted.
+MAX_FRAMES_KEPT = 250
+# Exceptions kept in the chain, and (separately) among the suppressed ones.
+MAX_EXCEPTIONS = 100
+# Lines of one exception message (messages can span lines: SQL errors, say).
+_MAX_MESSAGE_LINES = 50
+# Lines of the log message read before the trace.
+_MAX_LOG_MESSAGE_LINES = 20
+
+# "at [loader/][module@version/]pkg.Class.method(Source.java:42)" and logback's
+# or log4j2's packaging suffix (" ~[app.jar:1.0]", " [?:?]"). The source is a
+# file, "Native Method" or "Unknown Source": never empty and never holding a
+# space otherwise, which tells it from a .NET frame's "(String name)".
+_FRAME = re.compile(
+    r"at (?P<call>[^\s(]+)\((?P<source>Native Method|Unknown Source|[^()\s]+)\)"
+    r"(?:\s+~?\[[^\]]*\])?\s*$"
+)
+# "... 3 more", "... 3 common frames omitted" (logback), "... 3 more frames".
+_MORE = re.compile(r"\.\.\. (\d+) (?:more|common frames omitted)")
+_THREAD_PREFIX = re.compile(r'Exception in thread "[^"\n]*" ')
+_TYPE = re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*")
+_TYPE_SUFFIXES = ("Exception", "Error", "Throwable", "Exit", "Failure", "Fault")
+
+# Frames from these packages are the runtime's and libraries', not the service's.
+NOT_IN_APP_PREFIXES: tuple[str, ...] = (
+    "java.",
+    "javax.",
+    "jakarta.",
+    "jdk.",
+    "sun.",
+    "com.sun.",
+    "kotlin.",
+    "kotlinx.",
+    "scala.",
+    "akka.",
+    "groovy.",
+    "org.codehaus.groovy.",
+    "org.springframework.",
+    "org.apache.",
+    "org.eclipse.jetty.",
+    "org.hibernate.",
+    "org.jboss.",
+    "org.postgresql.",
+    "org.slf4j.",
+    "ch.qos.logback.",
+    "io.netty.",
+    "io.grpc.",
+    "io.micrometer.",
+    "io.undertow.",
+    "io.vertx.",
+    "reactor.",
+    "rx.",
+    "io.reactivex.",
+    "com.fasterxml.",
+    "com.google.",
+    "com.zaxxer.",
+    "com.mysql.",
+    "com.amazonaws.",
+    "software.amazon.",
+    "okhttp3.",
+    "feign.",
+    "net.bytebuddy.",
+    "org.junit.",
+    "_COROUTINE.",  # kotlinx.coroutines' stack-trace recovery marker
+)
+
+
+@dataclass(slots=True)
+class _Building:
+    """An exception while its lines are read (mutable; frozen into ExceptionInfo)."""
+
+    type: str
+    message_lines: list[str]
+    relation: Relation | None
+    head: list[str] = field(default_factory=list)
+    tail: deque[str] = field(default_factory=lambda: deque(maxlen=MAX_FRAMES_KEPT))
+    frame_count: int = 0
+    more: int = 0
+
+    def add_frame(self, frame_line: str) -> None:
+        self.frame_count += 1
+        if len(self.head) < MAX_FRAMES_KEPT:
+            self.head.append(frame_line)
+        else:
+            self.tail.append(frame_line)
+
+    def freeze(self) -> ExceptionInfo:
+        printed = self.head + list(self.tail)  # the JVM prints the throwing frame first
+        frames = tuple(_frame(line) for line in reversed(printed))
+        cut = self.frame_count - len(printed)
+        return ExceptionInfo(
+            type=self.type,
+            message="\n".join(self.message_lines).strip(),
+            frames=frames,
+            relation=self.relation,
+            frames_omitted=cut + self.more,
+        )
+
+
+@dataclass(slots=True)
+class _Nest:
+    """An indentation level: the main chain, or one suppressed exception's chain."""
+
+    indent: int
+    related: bool  # its exceptions go to Trace.related
+
+
+class _Reader:
+    """The state of one pass over a trace's lines."""
+
+    def __init__(self, header: str, indent: int) -> None:
+        exc_type, message = _split_header(_THREAD_PREFIX.sub("", header, count=1))
+        self.current = _Building(exc_type, [message], None)
+        self.chain: list[_Building] = [self.current]
+        self.related: list[_Building] = []
+        self.nests = [_Nest(indent, related=False)]
+        self.wrapped = False  # logback's %rEx: root cause first, outer ones "Wrapped by:"
+        self.in_message = True  # lines right after a header continue its message
+
+    def read(self, raw: str) -> bool:
+        """Take one line; False when the trace has ended before it."""
+        body, indent = _strip(raw)
+        if body.startswith("at "):
+            if _FRAME.match(body):
+                self.current.add_frame(body)
+                self.in_message = False
+                return True
+        elif body.startswith("..."):
+            more = _MORE.match(body)
+            if more:
+                self.current.more += int(more.group(1))
+                self.in_message = False
+                return True
+        else:
+            kind, _, rest = body.partition(": ")
+            if kind in ("Caused by", "Wrapped by", "Suppressed") and rest:
+                return self._nested(kind, rest, indent)
+        if self.in_message and len(self.current.message_lines) < _MAX_MESSAGE_LINES:
+            self.current.message_lines.append(raw)
+            return True
+        return False  # a log line, a blank line after the frames, another trace
+
+    def _nested(self, kind: str, rest: str, indent: int) -> bool:
+        nests = self.nests
+        if kind == "Suppressed":
+            while len(nests) > 1 and nests[-1].indent >= indent:
+                nests.pop()
+            nests.append(_Nest(indent, related=True))
+            relation = Relation.SUPPRESSED
+        else:
+            while len(nests) > 1 and nests[-1].indent > indent:
+                nests.pop()
+            self.wrapped = self.wrapped or (kind == "Wrapped by" and not nests[-1].related)
+            relation = Relation.CAUSE
+        target = self.related if nests[-1].related else self.chain
+        if len(target) >= MAX_EXCEPTIONS:
+            return False
+        exc_type, message = _split_header(rest)
+        self.current = _Building(exc_type, [message], relation)
+        target.append(self.current)
+        self.in_message = True
+        return True
+
+    def trace(self, message: str) -> Trace | None:
+        chain = self.chain
+        if self.wrapped:
+            chain.reverse()
+            for position, building in enumerate(chain):
+                building.relation = Relation.CAUSE if position else None
+        if not any(building.frame_count or building.more for building in chain + self.related):
+            return None  # a header-like line with no stack: not a trace
+        return Trace(
+            language="java",
+            chain=tuple(building.freeze() for building in chain),
+            related=tuple(building.freeze() for building in self.related),
+            message=message,
+        )
+
+
+def parse(text: str) -> Trace | None:
+    """The Java trace in ``text``, or None when there is none."""
+    lines = text.splitlines()
+    start = _find_header(lines)
+    if start is None:
+        return None
+    reader = _Reader(*_strip(lines[start]))
+    for raw in lines[start + 1 :]:
+        if not reader.read(raw):
+            break
+    return reader.trace(_log_message(lines[:start]))
+
+
+def _strip(line: str) -> tuple[str, int]:
+    body = line.lstrip(" \t")
+    return body.rstrip(), len(line) - len(body)
+
+
+def _find_header(lines: list[str]) -> int | None:
+    """The index of the outermost exception's header line.
+
+    That is the first line that reads as ``pkg.Type[: message]`` before the
+    first frame; lines between it and the frame continue its message.
+    """
+    candidate: int | None = None
+    for index, line in enumerate(lines):
+        body, _ = _strip(line)
+        if body.startswith("at ") and _FRAME.match(body) and candidate is not None:
+            return candidate
+        if body.startswith(("Caused by: ", "Wrapped by: ")) and candidate is not None:
+            return candidate  # an outer exception printed without frames
+        if candidate is None and _is_header(body):
+            candidate = index
+    return None
+
+
+def _is_header(body: str) -> bool:
+    exc_type, _ = _split_header(_THREAD_PREFIX.sub("", body, count=1))
+    return bool(exc_type) and ("." in exc_type or exc_type.endswith(_TYPE_SUFFIXES))
+
+
+def _split_header(header: str) -> tuple[str, str]:
+    """``"java.io.IOException: boom"`` -> (type, message); type "" if there is none."""
+    match = _TYPE.match(header)
+    if match is None:
+        return "", header
+    end = match.end()
+    if end == len(header):
+        return header, ""
+    if header.startswith(":", end):
+        return header[:end], header[end + 1 :].strip()
+    return "", header
+
+
+def _frame(line: str) -> Frame:
+    match = _FRAME.match(line)
+    if match is None:  # cannot happen: only matching lines are stored
+        return Frame(function=line)
+    # Drop the class loader and module ("app//", "java.base@17/"): the class is enough.
+    call = match["call"].rpartition("/")[2]
+    module, _, function = call.rpartition(".")
+    filename, lineno = _source(match["source"])
+    return Frame(
+        function=function,
+        module=module,
+        filename=filename,
+        lineno=lineno,
+        in_app=is_in_app(module),
+    )
+
+
+def _source(source: str) -> tuple[str, int | None]:
+    if source in ("Native Method", "Unknown Source"):
+        return "", None
+    filename, _, number = source.partition(":")
+    lineno = int(number) if number.isdigit() else None
+    return filename, lineno
+
+
+def is_in_app(class_name: str) -> bool:
+    """Whether a frame of ``class_name`` is the service's code (a package heuristic)."""
+    return not class_name.startswith(NOT_IN_APP_PREFIXES)
+
+
+def _log_message(before: list[str]) -> str:
+    """The log message written before the trace, without its log prefix."""
+    parts: list[str] = []
+    for line in before[-_MAX_LOG_MESSAGE_LINES:]:
+        if not line.strip():
+            continue
+        prefix = parse_prefix(line)
+        text = prefix.message if prefix is not None else line.strip()
+        if text:
+            parts.append(text)
+    return "\n".join(parts)

@@ -1,0 +1,269 @@
+"""Tests for logship.parse.line: the log prefix of a record's first line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from logship.parse.line import LEVELS, LinePrefix, normalize_level, parse_prefix
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "traces"
+
+
+def first_line(language: str, name: str) -> str:
+    return (FIXTURES / language / name).read_text().splitlines()[0]
+
+
+class TestLevels:
+    def test_order(self) -> None:
+        """LEVELS runs from least to most severe, as the parse stage compares them."""
+        assert LEVELS == ("trace", "debug", "info", "warning", "error", "fatal")
+
+    @pytest.mark.parametrize(
+        ("name", "level"),
+        [
+            ("WARN", "warning"),
+            ("warning", "warning"),
+            ("ERR", "error"),
+            ("Error", "error"),
+            ("SEVERE", "error"),
+            ("FATAL", "fatal"),
+            ("CRITICAL", "fatal"),
+            ("CRIT", "fatal"),
+            ("PANIC", "fatal"),
+            ("EMERG", "fatal"),
+            ("ALERT", "fatal"),
+            ("INFO", "info"),
+            ("NOTICE", "info"),
+            ("DEBUG", "debug"),
+            ("FINE", "debug"),
+            ("FINEST", "debug"),
+            ("TRACE", "trace"),
+            ("LOUD", ""),
+        ],
+    )
+    def test_normalize(self, name: str, level: str) -> None:
+        """Every spelling maps onto one of LEVELS; an unknown word onto ""."""
+        assert normalize_level(name) == level
+
+
+class TestRealFirstLines:
+    """First lines of fixtures that real logging libraries wrote."""
+
+    def test_logback_default(self) -> None:
+        """logback's '%d %-5level [%thread] %logger{36} - %msg'."""
+        assert parse_prefix(first_line("java", "logback_default.txt")) == LinePrefix(
+            level="error",
+            logger="com.example.shop.LogbackDemo",
+            message="Failed to place order 123",
+            thread="http-nio-8080-exec-1",
+        )
+
+    def test_spring_boot_3(self) -> None:
+        """Spring Boot 3.2: '--- [app] [thread] logger : msg' with a padded logger."""
+        assert parse_prefix(first_line("java", "spring_boot.txt")) == LinePrefix(
+            level="error",
+            logger="com.example.shop.LogbackDemo",
+            message="Failed to place order 123",
+            thread="nio-8080-exec-1",
+        )
+
+    def test_log4j2_default(self) -> None:
+        """log4j2's '%d{HH:mm:ss.SSS} [%t] %-5level %logger{36} - %msg'."""
+        assert parse_prefix(first_line("java", "log4j2.txt")) == LinePrefix(
+            level="error",
+            logger="com.example.shop.Log4j2Demo",
+            message="Payment 7781 rejected",
+            thread="main",
+        )
+
+    def test_java_util_logging_first_line(self) -> None:
+        """JUL's first line names the logger but has no level."""
+        prefix = parse_prefix(first_line("java", "jul_simple_formatter.txt"))
+        assert prefix == LinePrefix(level="", logger="com.example.shop.JulDemo", message="")
+
+    def test_go_log(self) -> None:
+        """Go's log package: a date and time, no level."""
+        prefix = parse_prefix(first_line("go", "log_panic.txt"))
+        assert prefix == LinePrefix(
+            level="", logger="", message="required setting LOGSHIP_TEST_UNSET_SETTING is missing"
+        )
+
+    def test_aspnetcore_console(self) -> None:
+        """ASP.NET Core's 'fail: Logger[id]': the message is on the next line."""
+        prefix = parse_prefix(first_line("dotnet", "coreclr_aspnetcore_console.txt"))
+        assert prefix == LinePrefix(
+            level="error",
+            logger="Microsoft.AspNetCore.Diagnostics.ExceptionHandlerMiddleware",
+            message="",
+        )
+
+
+class TestLayouts:
+    @pytest.mark.parametrize(
+        ("line", "expected"),
+        [
+            pytest.param(
+                "2024-05-01 12:00:00.123 ERROR 1 --- [nio-8080-exec-1] "
+                "c.s.order.OrderController : Failed to place order 123",
+                LinePrefix(
+                    "error",
+                    "c.s.order.OrderController",
+                    "Failed to place order 123",
+                    "nio-8080-exec-1",
+                ),
+                id="spring-boot-2",
+            ),
+            pytest.param(
+                "2024-05-01T12:00:00.123Z  WARN 1 --- [           main] "
+                "[6644ff8e9d1b2c3a4f5e6d7c8b9a0f1e-1a2b3c4d5e6f7a8b] c.e.Foo : slow start",
+                LinePrefix("warning", "c.e.Foo", "slow start", "main"),
+                id="spring-boot-3-correlation",
+            ),
+            pytest.param(
+                "12:00:00.123 [main] ERROR c.e.Foo - boom",
+                LinePrefix("error", "c.e.Foo", "boom", "main"),
+                id="logback-basic",
+            ),
+            pytest.param(
+                "[ERROR] 2024-05-01 12:00:00.123 [worker-1] payment failed",
+                LinePrefix("error", "", "payment failed", "worker-1"),
+                id="bracketed-level",
+            ),
+            pytest.param(
+                "ERROR:root:charge failed",
+                LinePrefix("error", "root", "charge failed"),
+                id="python-default",
+            ),
+            pytest.param(
+                "2024-05-01 12:00:00,123 ERROR [orders] charge failed",
+                LinePrefix("error", "orders", "charge failed"),
+                id="python-bracket-name",
+            ),
+            pytest.param(
+                "2024-05-01 12:00:00,123 - orders.api - WARNING - slow",
+                LinePrefix("warning", "orders.api", "slow"),
+                id="python-dashes",
+            ),
+            pytest.param(
+                'time="2024-05-01T12:00:00Z" level=error msg="db down: \\"x\\"" logger=pg',
+                LinePrefix("error", "pg", 'db down: "x"'),
+                id="logfmt",
+            ),
+            pytest.param(
+                "level=fatal msg=exiting", LinePrefix("fatal", "", "exiting"), id="logfmt-short"
+            ),
+            pytest.param(
+                "2024/05/01 12:00:00 main.go:12: ERROR cannot reach db",
+                LinePrefix("error", "main.go", "cannot reach db"),
+                id="go-log-shortfile-level",
+            ),
+            pytest.param(
+                "2024/05/01 12:00:00 ERROR payment failed order=42",
+                LinePrefix("error", "", "payment failed order=42"),
+                id="go-slog-default",
+            ),
+            pytest.param(
+                "[ERROR]\t2024-05-01T12:00:00.123Z\tb7c5e9d2-3f4a-4c1e-9a6b-1d2e3f4a5b6c\tboom",
+                LinePrefix("error", "", "boom"),
+                id="lambda-python",
+            ),
+            pytest.param(
+                "2024-05-01T12:00:00.123Z\tb7c5e9d2-3f4a-4c1e-9a6b-1d2e3f4a5b6c\tERROR\tboom",
+                LinePrefix("error", "", "boom"),
+                id="lambda-node",
+            ),
+            pytest.param(
+                "[2024-05-01 12:00:00] production.ERROR: boom {} []",
+                LinePrefix("error", "production", "boom {} []"),
+                id="monolog",
+            ),
+            pytest.param(
+                "[2024-05-01 12:00:00 +0000] [7] [CRITICAL] WORKER TIMEOUT (pid:8)",
+                LinePrefix("fatal", "", "WORKER TIMEOUT (pid:8)"),
+                id="gunicorn",
+            ),
+            pytest.param(
+                "2024-05-01T12:00:00Z [ERROR] boom",
+                LinePrefix("error", "", "boom"),
+                id="timestamp-bracket-level",
+            ),
+            pytest.param(
+                "2024-05-01 12:00:00.1234|ERROR|Shop.Orders|boom",
+                LinePrefix("error", "Shop.Orders", "boom"),
+                id="nlog",
+            ),
+            pytest.param(
+                "[12:00:00 WRN] slow query", LinePrefix("warning", "", "slow query"), id="serilog"
+            ),
+            pytest.param(
+                "E0501 12:00:00.123456       1 controller.go:42] sync failed",
+                LinePrefix("error", "controller.go", "sync failed"),
+                id="klog",
+            ),
+            pytest.param(
+                "E, [2024-05-01T12:00:00.123456 #1] ERROR -- orders: boom",
+                LinePrefix("error", "orders", "boom"),
+                id="ruby-logger",
+            ),
+            pytest.param(
+                "SEVERE: Failed to render",
+                LinePrefix("error", "", "Failed to render"),
+                id="jul-second-line",
+            ),
+            pytest.param(
+                "ERROR:    Exception in ASGI application",
+                LinePrefix("error", "", "Exception in ASGI application"),
+                id="uvicorn",
+            ),
+            pytest.param("WARN disk at 91%", LinePrefix("warning", "", "disk at 91%"), id="bare"),
+        ],
+    )
+    def test_layout(self, line: str, expected: LinePrefix) -> None:
+        """Each common layout gives its level, logger, message and thread."""
+        assert parse_prefix(line) == expected
+
+
+class TestNoPrefix:
+    @pytest.mark.parametrize(
+        "line",
+        [
+            "",
+            "   at com.example.Foo.bar(Foo.java:1)",
+            "java.lang.RuntimeException: boom",
+            "Traceback (most recent call last):",
+            "panic: runtime error: index out of range [5] with length 3",
+            "Error: connect ECONNREFUSED 127.0.0.1:5432",
+            '{"level":"error","msg":"boom"}',
+            "hello world",
+            "2024-05-01 12:00:00 ERRORS everywhere",
+            "GET /orders 500 12ms",
+            'Exception in thread "main" java.lang.Error',
+        ],
+    )
+    def test_none(self, line: str) -> None:
+        """Lines without a log prefix (trace lines, JSON, plain text) give None."""
+        assert parse_prefix(line) is None
+
+    def test_go_log_word_that_is_not_a_level(self) -> None:
+        """In Go's layout a first word that is no level stays in the message."""
+        prefix = parse_prefix("2024/05/01 12:00:00 http: panic serving 127.0.0.1:1: boom")
+        assert prefix == LinePrefix("", "", "http: panic serving 127.0.0.1:1: boom")
+
+
+class TestRobustness:
+    @given(st.text(max_size=300))
+    def test_never_raises(self, line: str) -> None:
+        """Any line gives None or a prefix whose level is one of LEVELS or ""."""
+        prefix = parse_prefix(line)
+        assert prefix is None or prefix.level in (*LEVELS, "")
+
+    @given(st.sampled_from(["2024-05-01 12:00:00 ", "[", "level=", "E0501 ", "ERROR:"]))
+    def test_long_adversarial_lines(self, head: str) -> None:
+        """Long runs of brackets, spaces and key=value pairs stay linear (no hang)."""
+        for filler in ("[" * 20_000, " " * 20_000, "a=" * 10_000, "[x] " * 5_000, ".a" * 10_000):
+            prefix = parse_prefix(head + filler)
+            assert prefix is None or prefix.level in (*LEVELS, "")
