@@ -10,6 +10,8 @@ One Sentry issue per unit of work: **service + exception type + root cause**.
   JavaScript's ``Error``, a Go panic with a plain string) its masked message
   template joins the key: otherwise every ``throw new Error(...)`` of a service
   would pile into one issue, the very failure logship exists to fix.
+- An exception group (Python's ``ExceptionGroup``, JavaScript's
+  ``AggregateError``) adds the sorted types of its members.
 - An untyped error (an ERROR line without a trace) groups by
   ``[service, logger, message template]``.
 
@@ -20,7 +22,7 @@ line numbers never enter it (they move with each deploy).
 from __future__ import annotations
 
 from logship.mask import DEFAULT_MASKS, MaskInstruction, template
-from logship.records import ExceptionInfo, Fingerprinted, ParsedError
+from logship.records import ExceptionInfo, Fingerprinted, ParsedError, Relation
 
 # Types whose name alone does not say what went wrong.
 GENERIC_TYPES: frozenset[str] = frozenset(
@@ -46,11 +48,18 @@ GENERIC_TYPES: frozenset[str] = frozenset(
         "StandardError",
         # PHP (its Error is JavaScript's name too)
         "PHP Fatal error",
-        # Go
+        # Go: every runtime error (nil map, index out of range) shares runtime.Error
         "panic",
+        "runtime.Error",
+        "fatal error",
         "errors.errorString",
         "*errors.errorString",
     }
+)
+
+# An exception group's type says only that several things failed; its members say what.
+GROUP_TYPES: frozenset[str] = frozenset(
+    {"ExceptionGroup", "BaseExceptionGroup", "AggregateError", "System.AggregateException"}
 )
 
 UNTYPED_MARKER = "<untyped>"
@@ -64,6 +73,9 @@ def default_fingerprint(
         return (error.service, error.logger or UNTYPED_MARKER, template(error.message, masks))
     top, root = error.chain[0], error.chain[-1]
     key = (error.service, top.type, root.type)
+    if root.type in GROUP_TYPES:
+        members = sorted({exc.type for exc in error.related if exc.relation is Relation.GROUP})
+        return (*key, "+".join(members)) if members else key
     if root.type in GENERIC_TYPES:
         return (*key, template(root.message, masks))
     return key

@@ -147,3 +147,39 @@ class TestFingerprintInvariants:
         a = _error(message=f"Stock for sku {first} below limit", logger="inv")
         b = _error(message=f"Stock for sku {second} below limit", logger="inv")
         assert fingerprint(a).fingerprint == fingerprint(b).fingerprint
+
+
+class TestExceptionGroups:
+    def _group(self, *member_types: str) -> ParsedError:
+        group = ExceptionInfo(type="ExceptionGroup", message="batch failed (2 sub-exceptions)")
+        members = tuple(
+            ExceptionInfo(type=member, message="x", relation=Relation.GROUP)
+            for member in member_types
+        )
+        return ParsedError(
+            record=_record(),
+            service="catalog-service",
+            level="error",
+            message="",
+            language="python",
+            chain=(group,),
+            related=members,
+        )
+
+    def test_member_types_join_the_key(self) -> None:
+        """Groups of different failures are different issues."""
+        timeouts = self._group("TimeoutError", "TimeoutError")
+        parsing = self._group("ValueError", "KeyError")
+        assert default_fingerprint(timeouts) == (
+            "catalog-service",
+            "ExceptionGroup",
+            "ExceptionGroup",
+            "TimeoutError",
+        )
+        assert default_fingerprint(parsing)[-1] == "KeyError+ValueError"
+
+    def test_member_order_does_not_matter(self) -> None:
+        """The same failures in another order are the same issue."""
+        assert default_fingerprint(self._group("KeyError", "ValueError")) == default_fingerprint(
+            self._group("ValueError", "KeyError")
+        )
