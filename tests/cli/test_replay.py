@@ -1,0 +1,108 @@
+"""Tests for ``logship replay``: the table, JSON lines, progress and Ctrl-C."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from logship.cli import EXIT_INPUT_PROBLEMS, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, main
+from logship.cli import replay as replay_module
+from logship.cli._progress import Progress
+from logship.pipeline import Outcome, run
+
+SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sample-subscription-events.jsonl.gz"
+SAMPLE_EVENTS = 429
+SAMPLE_ERRORS = 30
+
+
+def interrupted_after(count: int) -> Any:
+    """A stand-in for ``pipeline.run`` that yields ``count`` outcomes, then Ctrl-C."""
+
+    def fake_run(items: Iterable[Any], config: Any, report: Any) -> Iterator[Outcome]:
+        for number, outcome in enumerate(run(items, config, report)):
+            if number == count:
+                raise KeyboardInterrupt
+            yield outcome
+
+    return fake_run
+
+
+class TestReplayTable:
+    def test_sample_table(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """The sample gives 23 groups, the most frequent first, and balanced counts."""
+        assert main(["replay", str(SAMPLE)]) == EXIT_OK
+        out, err = capsys.readouterr()
+        lines = out.splitlines()
+        assert lines[0].split()[:4] == ["COUNT", "IGNORED", "FIRST", "SEEN"]
+        assert lines[1].split()[0] == "3"
+        assert "23 groups" in lines
+        assert f"  events_received: {SAMPLE_EVENTS}" in lines
+        assert f"  errors: {SAMPLE_ERRORS}" in lines
+        assert err == ""  # not a terminal: no progress line
+
+    def test_json_lines(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """--json: one object per error, then the summary."""
+        assert main(["replay", str(SAMPLE), "--json"]) == EXIT_OK
+        lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+        assert len(lines) == SAMPLE_ERRORS + 1
+        assert lines[-1]["summary"]["errors"] == SAMPLE_ERRORS
+        assert "interrupted" not in lines[-1]["summary"]
+        assert {"fingerprint", "title", "service", "root_cause_type"} <= lines[0].keys()
+
+    def test_exit_statuses(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """A bad config exits 2; unreadable input exits 3 after printing what was read."""
+        bad = tmp_path / "bad.toml"
+        bad.write_text("min_level = 'loud'\n", encoding="utf-8")
+        assert main(["replay", str(SAMPLE), "--config", str(bad)]) == EXIT_USAGE
+        assert str(bad) in capsys.readouterr().err
+        corrupt = tmp_path / "cut.json.gz"
+        corrupt.write_bytes(SAMPLE.read_bytes()[:300])
+        assert main(["replay", str(corrupt)]) == EXIT_INPUT_PROBLEMS
+        assert "cut.json.gz" in capsys.readouterr().err
+
+
+class TestReplayInterrupted:
+    def test_ctrl_c_prints_the_groups_so_far(
+        self, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """Ctrl-C mid-run: the table of what was read, a note on stderr, exit 130."""
+        monkeypatch.setattr(replay_module, "run", interrupted_after(5))
+        assert main(["replay", str(SAMPLE)]) == EXIT_INTERRUPTED
+        out, err = capsys.readouterr()
+        table = out.split("\n\n")[0].splitlines()[1:]  # the rows, before the counts
+        assert sum(int(line.split()[0]) for line in table) == 5
+        assert f"{len(table)} groups" in out
+        assert "logship: replay interrupted after" in err
+
+    def test_ctrl_c_with_json_ends_with_a_summary(
+        self, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """With --json the errors so far are printed, then a summary marked interrupted."""
+        monkeypatch.setattr(replay_module, "run", interrupted_after(7))
+        assert main(["replay", str(SAMPLE), "--json"]) == EXIT_INTERRUPTED
+        lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+        assert len(lines) == 8
+        assert lines[-1]["summary"]["interrupted"] is True
+
+
+class TestReadAll:
+    def test_progress_counts_events_of_every_file(self) -> None:
+        """The progress counts each log event once, across files, and names the file."""
+        stream = io.StringIO()
+        progress = Progress("replay", stream=stream, enabled=True, interval=0)
+        items = list(
+            replay_module._read_all([str(SAMPLE), str(SAMPLE)], None, "", progress=progress)
+        )
+        assert progress.count == 2 * SAMPLE_EVENTS
+        assert len(items) == 2 * SAMPLE_EVENTS
+        assert f"{SAMPLE} (2/2)" in stream.getvalue()
+
+    def test_without_progress_items_are_unchanged(self) -> None:
+        """Without a progress the items are those of the decoder."""
+        items = list(replay_module._read_all([str(SAMPLE)], "/fallback", ""))
+        assert len(items) == SAMPLE_EVENTS
