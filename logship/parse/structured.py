@@ -1,0 +1,277 @@
+"""Structured (JSON) log lines: level, message, logger, service, trace text, context.
+
+One record is one JSON object. Field names differ per logger; each lookup below
+lists the names it tries, first match wins, and each name is commented with the
+logger that writes it. A dotted name matches a flat key (ECS writes
+``"log.level"``) as well as nested objects (``{"log": {"level": ...}}``).
+
+The trace text (:attr:`StructuredLine.stack`) is what the language parsers
+read. Two loggers write tracebacks that are not a runtime's printout, and are
+rebuilt here into the text Python prints, from what they keep:
+
+- structlog's ``dict_tracebacks`` (a list of dicts, outermost first): types as
+  class names (``JSONDecodeError``), frames, messages and cause/context
+  relations survive; exception-group members are not rebuilt (the group itself
+  is kept);
+- ecs-logging's ``error.stack_trace`` and the AWS Lambda Python runtime's
+  ``stackTrace`` list hold only the frames (``format_tb``): the header and the
+  ``Type: message`` line come back from the type and message fields (both
+  drop the chain itself).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from logship.records import RequestContext
+
+from .line import LEVELS, normalize_level
+
+MAX_JSON_CHARS = 1_000_000  # a record is at most AssemblyLimits.max_bytes; this is a backstop
+
+# Field names, most specific first. Origins: pino (pino, pino-std-serializers,
+# pino-http), structlog, logstash-logback-encoder (Logback/Spring), ECS loggers
+# (ecs-logging-python, ecs-logging-java, ecs-logging-nodejs), Serilog's compact
+# JSON (CLEF: "@l", "@m"), Google Cloud Logging ("severity"), Datadog ("dd.*").
+_LEVEL_FIELDS = ("level", "levelname", "severity", "log.level", "@l", "loglevel")
+_MESSAGE_FIELDS = ("message", "msg", "event", "@m", "@mt")
+_LOGGER_FIELDS = ("logger", "logger_name", "log.logger", "name", "loggerName", "SourceContext")
+_SERVICE_FIELDS = ("service.name", "service", "app", "application", "dd.service")
+_STACK_FIELDS = (
+    "stack_trace",  # logstash-logback-encoder
+    "exception",  # structlog format_exc_info (str) / dict_tracebacks (list)
+    "err.stack",  # pino-std-serializers
+    "error.stack_trace",  # ECS
+    "error.stack",  # ECS as some Node/Go loggers write it, Datadog
+    "exc_info",  # python-json-logger
+    "@x",  # Serilog CLEF
+    "stackTrace",  # AWS Lambda runtimes' JSON log format: a list of lines or frames
+    "message.stackTrace",  # the Node.js Lambda runtime nests the error in "message"
+    "stack",
+)
+_ERROR_TYPE_FIELDS = (
+    "err.type",
+    "error.type",
+    "error.kind",
+    "exc_type",
+    "errorType",  # AWS Lambda runtimes
+    "message.errorType",
+)
+_ERROR_MESSAGE_FIELDS = (
+    "err.message",
+    "error.message",
+    "exc_value",
+    "errorMessage",  # AWS Lambda runtimes
+    "message.errorMessage",
+)
+_TRACE_ID_FIELDS = (
+    "trace_id",
+    "traceId",
+    "trace.id",  # ECS
+    "dd.trace_id",  # Datadog
+    "X-Amzn-Trace-Id",  # AWS load balancers and API Gateway
+    "traceparent",  # W3C
+    "@tr",  # Serilog CLEF
+    "otelTraceID",
+    "logging.googleapis.com/trace",
+)
+_REQUEST_ID_FIELDS = (
+    "request_id",
+    "requestId",
+    "req.id",  # pino-http
+    "http.request.id",  # ECS
+    "x_request_id",
+    "awsRequestId",  # Lambda context
+)
+_URL_FIELDS = (
+    "url.full",  # ECS
+    "url.original",  # ECS
+    "req.url",  # pino-http
+    "http.url",  # Datadog / OpenTelemetry (old)
+    "request.url",
+    "url",
+    "url.path",  # ECS
+    "http.target",  # OpenTelemetry (old)
+)
+_METHOD_FIELDS = (
+    "http.request.method",  # ECS
+    "req.method",  # pino-http
+    "http.method",  # Datadog / OpenTelemetry (old)
+    "request.method",
+    "method",
+)
+_USER_AGENT_FIELDS = (
+    "user_agent.original",  # ECS
+    "req.headers.user-agent",  # pino-http
+    "http.user_agent",  # Datadog
+    "http.request.headers.user-agent",
+    "request.headers.user-agent",
+    "user_agent",
+    "userAgent",
+)
+
+# Names only JSON loggers write; the rest are the text prefixes' names (.line).
+_EXTRA_LEVEL_NAMES: Mapping[str, str] = {
+    "DEFAULT": "info",  # Google Cloud Logging's severity for "no level"
+}
+# pino and bunyan numbers: 10 trace, 20 debug, 30 info, 40 warn, 50 error, 60 fatal.
+_PINO_LEVELS = ((10, "trace"), (20, "debug"), (30, "info"), (40, "warning"), (50, "error"))
+
+_PY_HEADER = "Traceback (most recent call last):"
+_PY_CAUSE = "The above exception was the direct cause of the following exception:"
+_PY_CONTEXT = "During handling of the above exception, another exception occurred:"
+
+
+@dataclass(frozen=True, slots=True)
+class StructuredLine:
+    """What a JSON log line says, in logship's terms ("" where it says nothing)."""
+
+    level: str
+    message: str
+    logger: str
+    service: str
+    stack: str  # trace text for the language parsers
+    error_type: str
+    error_message: str
+    context: RequestContext
+
+
+def parse_structured(text: str) -> StructuredLine | None:
+    """The fields of ``text`` when it is one JSON object, else None."""
+    stripped = text.strip()
+    if not stripped.startswith("{") or not stripped.endswith("}"):
+        return None
+    if len(stripped) > MAX_JSON_CHARS:
+        return None
+    try:
+        data = json.loads(stripped)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    error_type = _text(data, _ERROR_TYPE_FIELDS)
+    error_message = _text(data, _ERROR_MESSAGE_FIELDS)
+    return StructuredLine(
+        level=_level(data),
+        message=_text(data, _MESSAGE_FIELDS),
+        logger=_text(data, _LOGGER_FIELDS),
+        service=_text(data, _SERVICE_FIELDS),
+        stack=_stack(data, error_type, error_message),
+        error_type=error_type,
+        error_message=error_message,
+        context=RequestContext(
+            trace_id=_text(data, _TRACE_ID_FIELDS),
+            request_id=_text(data, _REQUEST_ID_FIELDS),
+            url=_text(data, _URL_FIELDS),
+            http_method=_text(data, _METHOD_FIELDS).upper(),
+            user_agent=_text(data, _USER_AGENT_FIELDS),
+        ),
+    )
+
+
+def level_from_field(value: object) -> str:
+    """A logger's level (name or pino number) as one of :data:`LEVELS`, or ""."""
+    if isinstance(value, bool):
+        return ""
+    if isinstance(value, int | float):
+        for ceiling, name in _PINO_LEVELS:
+            if value <= ceiling:
+                return name
+        return "fatal"
+    if not isinstance(value, str):
+        return ""
+    word = value.strip()
+    name = normalize_level(word) or _EXTRA_LEVEL_NAMES.get(word.upper(), "")
+    return name if name in LEVELS else ""
+
+
+def _level(data: Mapping[str, Any]) -> str:
+    for name in _LEVEL_FIELDS:
+        value = _lookup(data, name)
+        if value is not None:
+            return level_from_field(value)
+    if "@t" in data and ("@m" in data or "@mt" in data):
+        return "info"  # Serilog's compact JSON leaves out Information, its default
+    return ""
+
+
+def _lookup(data: Mapping[str, Any], dotted: str) -> Any:
+    """``data[dotted]``, or the nested ``data[a][b]`` for ``"a.b"``, or any mix of both."""
+    if dotted in data:
+        return data[dotted]
+    parts = dotted.split(".")
+    for cut in range(len(parts) - 1, 0, -1):
+        head = ".".join(parts[:cut])
+        inner = data.get(head)
+        if isinstance(inner, Mapping):
+            found = _lookup(inner, ".".join(parts[cut:]))
+            if found is not None:
+                return found
+    return None
+
+
+def _text(data: Mapping[str, Any], names: tuple[str, ...]) -> str:
+    """The first of ``names`` holding a string or a number, as text."""
+    for name in names:
+        value = _lookup(data, name)
+        if isinstance(value, str) and value:
+            return value
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return str(value)
+    return ""
+
+
+def _stack(data: Mapping[str, Any], error_type: str, error_message: str) -> str:
+    for name in _STACK_FIELDS:
+        value = _lookup(data, name)
+        if isinstance(value, str) and value.strip():
+            if error_type and _PY_HEADER not in value and value.lstrip().startswith('File "'):
+                return _python_from_frames(value, error_type, error_message)
+            return value
+        if isinstance(value, list) and value and all(isinstance(item, dict) for item in value):
+            return _python_from_dicts(value)
+        if isinstance(value, list) and value and all(isinstance(item, str) for item in value):
+            # Lambda: Python's format_tb entries, or a Node stack split into lines.
+            joined = "\n".join(item.rstrip("\n") for item in value)
+            if error_type and joined.lstrip().startswith('File "'):
+                return _python_from_frames(joined, error_type, error_message)
+            return joined
+    return ""
+
+
+def _python_from_frames(frames: str, error_type: str, error_message: str) -> str:
+    """ecs-logging keeps ``format_tb`` only: add back the header and the type line."""
+    line = f"{error_type}: {error_message}" if error_message else error_type
+    return f"{_PY_HEADER}\n{frames.rstrip()}\n{line}"
+
+
+def _python_from_dicts(exceptions: list[dict[str, Any]]) -> str:
+    """The traceback Python would print for structlog's ``dict_tracebacks`` list."""
+    blocks: list[str] = []
+    for position, exc in enumerate(reversed(exceptions)):
+        if position:
+            # The exception just printed is the cause or the context of this one.
+            inner = exceptions[len(exceptions) - position]
+            blocks.append(_PY_CAUSE if inner.get("is_cause") else _PY_CONTEXT)
+        lines = []
+        frames = exc.get("frames")
+        if isinstance(frames, list) and frames:
+            lines.append(_PY_HEADER)
+            for frame in frames:
+                if isinstance(frame, dict):
+                    filename = frame.get("filename", "")
+                    lines.append(
+                        f'  File "{filename}", line {frame.get("lineno", 0)}, '
+                        f"in {frame.get('name', '')}"
+                    )
+        exc_type = str(exc.get("exc_type") or "Exception")
+        value = str(exc.get("exc_value") or "")
+        lines.append(f"{exc_type}: {value}" if value else exc_type)
+        notes = exc.get("exc_notes")
+        if isinstance(notes, list):
+            lines.extend(str(note) for note in notes)
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)

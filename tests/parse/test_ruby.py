@@ -1,0 +1,191 @@
+"""Tests for logship.parse.ruby on output captured from ruby 3.1 (see fixtures/traces/ruby)."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from logship.parse import ruby
+from logship.records import Relation
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "traces"
+
+# Ruby 3.4's quoted style with receivers, from irb 3.4.4 as quoted in
+# github.com/adambard/learnxinyminutes-docs/pull/5321 (ruby 3.4 is not
+# installable on this machine; Debian 12 ships 3.1).
+RUBY_34 = (
+    "(irb):1:in 'String#+': no implicit conversion of Integer into String (TypeError)\n"
+    "\tfrom (irb):1:in '<main>'\n"
+    "\tfrom <internal:kernel>:168:in 'Kernel#loop'\n"
+    "\tfrom /home/hoser/.local/share/mise/installs/ruby/3.4.4/lib/ruby/gems/3.4.0/gems/"
+    "irb-1.15.2/exe/irb:9:in '<top (required)>'\n"
+    "\tfrom /home/hoser/.local/share/mise/installs/ruby/3.4.4/bin/irb:25:in 'Kernel#load'\n"
+    "\tfrom /home/hoser/.local/share/mise/installs/ruby/3.4.4/bin/irb:25:in '<main>'\n"
+)
+
+
+def fixture(name: str, language: str = "ruby") -> str:
+    return (FIXTURES / language / name).read_text()
+
+
+class TestMarker:
+    @pytest.mark.parametrize("name", sorted(p.name for p in (FIXTURES / "ruby").glob("*.txt")))
+    def test_every_fixture_matches(self, name: str) -> None:
+        """The cheap pre-filter lets every real Ruby backtrace through."""
+        assert re.search(ruby.MARKER, fixture(name), re.MULTILINE)
+
+    def test_ruby_34_style_matches(self) -> None:
+        """The quoted style of Ruby 3.4 matches too."""
+        assert re.search(ruby.MARKER, RUBY_34, re.MULTILINE)
+
+
+class TestParse:
+    def test_uncaught_runtime_error(self) -> None:
+        """The header holds the raising frame; "from" lines follow, reversed into Sentry order."""
+        trace = ruby.parse(fixture("uncaught.txt"))
+        assert trace is not None
+        assert trace.language == "ruby"
+        (exc,) = trace.chain
+        assert (exc.type, exc.message) == ("RuntimeError", "payment declined for order 42")
+        assert [f.function for f in exc.frames] == [
+            "<main>",
+            "process",
+            "each",
+            "block in process",
+            "charge",
+        ]
+        assert (exc.frames[-1].filename, exc.frames[-1].lineno) == ("/app/uncaught.rb", 4)
+        assert all(f.in_app for f in exc.frames)
+
+    def test_cause_follows_the_backtrace(self) -> None:
+        """Ruby prints the cause's header after the backtrace: it becomes a CAUSE."""
+        trace = ruby.parse(fixture("cause.txt"))
+        assert trace is not None
+        assert [(e.type, e.relation) for e in trace.chain] == [
+            ("OrderImportError", None),
+            ("JSON::ParserError", Relation.CAUSE),
+        ]
+        outer, cause = trace.chain
+        assert outer.message == "cannot import order"
+        assert outer.frames[-1].function == "rescue in parse_order"
+        assert cause.message.endswith("unexpected token at '<html>502 Bad Gateway</html>'")
+        assert cause.frames[-1].filename == "/usr/lib/ruby/3.1.0/json/common.rb"
+        assert not cause.frames[-1].in_app
+        assert cause.frames[-3].in_app
+
+    def test_stdlib_connection_refused(self) -> None:
+        """A real ECONNREFUSED from Net::HTTP: namespaced type, stdlib frames not in-app."""
+        trace = ruby.parse(fixture("connection_refused.txt"))
+        assert trace is not None
+        assert [e.type for e in trace.chain] == ["Errno::ECONNREFUSED", "Errno::ECONNREFUSED"]
+        outer = trace.chain[0]
+        assert outer.message.startswith("Failed to open TCP connection to 127.0.0.1:")
+        assert len(outer.frames) == 16
+        assert [f.in_app for f in outer.frames].count(True) == 2
+        assert outer.frames[1].function == "fetch_rates"
+
+    def test_logger_error_style(self) -> None:
+        """Logger#error(exc): "message (Class)" after the prefix, then bare frame lines."""
+        trace = ruby.parse(fixture("logger_error.txt"))
+        assert trace is not None
+        assert trace.message == ""
+        (exc,) = trace.chain
+        assert (exc.type, exc.message) == ("ArgumentError", 'invalid value for Integer(): "ten"')
+        assert [f.function for f in exc.frames] == [
+            "<main>",
+            "total",
+            "sum",
+            "block in total",
+            "Integer",
+        ]
+
+    def test_multiline_message(self) -> None:
+        """Ruby prints the type after the first line; the rest of the message follows."""
+        trace = ruby.parse(fixture("multiline_message.txt"))
+        assert trace is not None
+        exc = trace.chain[0]
+        assert exc.type == "ArgumentError"
+        assert exc.message == "invalid order:\nsku: required\nquantity: required"
+        assert [f.function for f in exc.frames] == ["<main>", "validate"]
+
+    def test_ruby_34_quoted_labels(self) -> None:
+        """Ruby 3.4: quoted labels with receivers give the frame's module."""
+        trace = ruby.parse(RUBY_34)
+        assert trace is not None
+        exc = trace.chain[0]
+        assert (exc.type, exc.message) == (
+            "TypeError",
+            "no implicit conversion of Integer into String",
+        )
+        raising = exc.frames[-1]
+        assert (raising.function, raising.module, raising.filename) == (
+            "String#+",
+            "String",
+            "(irb)",
+        )
+        loop = exc.frames[-3]
+        assert (loop.function, loop.module, loop.in_app) == ("Kernel#loop", "Kernel", False)
+        assert not exc.frames[-4].in_app  # under lib/ruby/gems
+
+    @pytest.mark.parametrize(
+        "path",
+        sorted(p for p in FIXTURES.glob("*/*.txt") if p.parent.name != "ruby"),
+        ids=lambda p: f"{p.parent.name}/{p.name}",
+    )
+    def test_other_languages_are_not_ruby(self, path: Path) -> None:
+        """Every other runtime's fixture (Java, .NET and Go included) is left alone."""
+        assert ruby.parse(path.read_text()) is None
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "",
+            "I, [2024-05-01T12:00:00.000000 #1]  INFO -- : order 42 charged",
+            "app.rb:3:in `x'",
+            "\tfrom app.rb:3:in `x'",
+            "boom (RuntimeError)\n",
+        ],
+    )
+    def test_no_trace_or_weird_input(self, text: str) -> None:
+        """Lines without a header give None, never an exception."""
+        assert ruby.parse(text) is None
+
+    def test_long_line_is_linear(self) -> None:
+        """A long line with many colons does not make the regexes backtrack."""
+        text = "a:1:" * 100_000 + "\n\tfrom " + "b:" * 100_000
+        started = time.perf_counter()
+        ruby.parse(text)
+        assert time.perf_counter() - started < 1.0
+
+
+# Lines of every fixture, shuffled and recombined, plus some hostile ones.
+_LINES = sorted(
+    {line for path in FIXTURES.glob("*/*.txt") for line in path.read_text().splitlines()}
+    | {"", " ", "\t", "}", "]", "  | ", "  +-+", "Stack trace:", "#0 {main}", "caused by: "}
+)
+
+
+class TestRobustness:
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(st.sampled_from(_LINES), max_size=40))
+    def test_recombined_lines_never_raise(self, lines: list[str]) -> None:
+        """Any mix of real trace lines parses to None or a well-formed trace."""
+        trace = ruby.parse("\n".join(lines))
+        if trace is not None:
+            assert trace.chain
+            assert trace.chain[0].relation is None
+            assert all(
+                len(e.frames) <= ruby.MAX_FRAMES_HEAD + ruby.MAX_FRAMES_TAIL for e in trace.chain
+            )
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.text(max_size=300))
+    def test_arbitrary_text_never_raises(self, text: str) -> None:
+        """Arbitrary text never makes the parser raise."""
+        trace = ruby.parse(text)
+        assert trace is None or trace.chain
