@@ -18,7 +18,7 @@ class TestCheckConfig:
         status = main(["check-config", str(EXAMPLE), "--today", "2024-06-01"])
         out, err = capsys.readouterr()
         assert status == EXIT_OK
-        assert f"{EXAMPLE}: valid: 2 fingerprint rules, 4 ignore rules" in out
+        assert f"{EXAMPLE}: valid: 2 fingerprint rules, 5 ignore rules" in out
         lines = out.splitlines()
         header = next(i for i, line in enumerate(lines) if line.startswith("KIND"))
         assert lines[header].split() == [

@@ -11,13 +11,7 @@ import pytest
 from inprocess_support import FAILURES, EnvelopeServer, decompress, parse_envelope
 
 # Failures the shipper's parser cannot read yet; strict, so a fix shows up as XPASS.
-KNOWN_PARSER_GAPS = {
-    "local_class_error": (
-        "logship.parse.python's exception-line pattern stops at '<locals>', so a class "
-        "defined in a function yields no chain: the log becomes an untyped error keyed "
-        "on its log message, which the live exception does not have"
-    ),
-}
+KNOWN_PARSER_GAPS: dict[str, str] = {}
 
 
 @pytest.fixture(
