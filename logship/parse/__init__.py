@@ -95,6 +95,10 @@ def parse_record(record: LogRecord, config: Config) -> ParsedError | None:
         )
     if trace is None and not level:
         return None  # a line with no level and no trace says nothing is wrong
+    if trace is not None and not level:
+        level = _implied_level(trace)
+        if level and level_rank(level) < minimum:
+            return None
 
     if trace is not None:
         trace = _mark_in_app(trace, config.in_app_prefixes)
@@ -131,6 +135,15 @@ def service_name(record: LogRecord, from_field: str, config: Config) -> str:
     if len(parts) >= 3:
         return parts[1]
     return parts[0] or group or "unknown"
+
+
+# PHP prints warnings and notices in the same shape as its fatal errors.
+_PHP_WARNING_TYPES = frozenset({"PHP Warning", "PHP Notice", "PHP Deprecated"})
+
+
+def _implied_level(trace: Trace) -> str:
+    """The level a trace's own form implies when no log prefix gave one."""
+    return "warning" if trace.chain[0].type in _PHP_WARNING_TYPES else ""
 
 
 def _sentry_level(level: str, trace: Trace | None) -> str:

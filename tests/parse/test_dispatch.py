@@ -1,0 +1,138 @@
+"""Tests for logship.parse (the dispatcher): levels, service names, in-app marking."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from logship.config import Config, ServiceMapping
+from logship.parse import find_trace, parse_record, service_name
+from logship.records import LogRecord
+
+TRACES = Path(__file__).parent.parent / "fixtures" / "traces"
+
+
+def _record(text: str, group: str = "/ecs/order-service", stream: str = "ecs/order/1") -> LogRecord:
+    return LogRecord(
+        log_group=group,
+        log_stream=stream,
+        owner="123456789012",
+        region="eu-west-1",
+        timestamp=1_700_000_000_000,
+        event_ids=("1",),
+        lines=tuple(text.split("\n")),
+    )
+
+
+def _fixture(language: str, name: str) -> str:
+    return (TRACES / language / name).read_text()
+
+
+class TestLevels:
+    def test_info_line_with_a_trace_is_not_an_error(self) -> None:
+        """INFO/DEBUG entries never become errors, even when they carry a trace."""
+        trace = _fixture("java", "chained_socket_timeout.txt")
+        text = "2024-05-01 12:00:00.123 INFO  [main] c.s.Order - retrying\n" + trace
+        assert parse_record(_record(text), Config()) is None
+
+    def test_error_line_without_trace_is_an_untyped_error(self) -> None:
+        """An ERROR line is an error even without an exception."""
+        error = parse_record(
+            _record("2024-05-01 12:00:00.123 ERROR [main] c.s.Order - stock below zero"), Config()
+        )
+        assert error is not None
+        assert error.chain == ()
+        assert error.message == "stock below zero"
+        assert error.level == "error"
+
+    def test_plain_line_without_level_or_trace_is_not_an_error(self) -> None:
+        """Text that says nothing is wrong is not reported."""
+        assert parse_record(_record("listening on :8080"), Config()) is None
+
+    def test_uncaught_trace_without_prefix_is_an_error(self) -> None:
+        """A runtime's crash output has no log prefix and is still an error."""
+        error = parse_record(_record(_fixture("python", "raise_from_timeout.txt")), Config())
+        assert error is not None
+        assert error.language == "python"
+        assert error.message  # the trace supplies the message
+
+    def test_php_warning_ranks_below_error(self) -> None:
+        """PHP warnings have the shape of fatal errors but are warnings."""
+        text = _fixture("php", "warning.txt")
+        assert parse_record(_record(text), Config()) is None
+        warning = parse_record(_record(text), Config(min_level="warning"))
+        assert warning is not None
+        assert warning.level == "warning"
+
+    def test_min_level_warning_admits_warn_lines(self) -> None:
+        """The threshold is configurable."""
+        text = "2024-05-01 12:00:00.123 WARN  [main] c.s.Order - slow query"
+        assert parse_record(_record(text), Config()) is None
+        assert parse_record(_record(text), Config(min_level="warning")) is not None
+
+    def test_go_panic_is_fatal(self) -> None:
+        """An unrecovered panic ends the process."""
+        error = parse_record(_record(_fixture("go", "nil_pointer.txt")), Config())
+        assert error is not None
+        assert error.level == "fatal"
+
+    def test_recovered_http_panic_is_an_error(self) -> None:
+        """net/http recovers its handlers' panics; the service keeps running."""
+        error = parse_record(_record(_fixture("go", "http_handler.txt")), Config())
+        assert error is not None
+        assert error.level == "error"
+
+
+class TestServiceName:
+    @pytest.mark.parametrize(
+        ("group", "stream", "expected"),
+        [
+            ("/ecs/order-service", "ecs/order/abc", "order-service"),
+            ("/aws/lambda/shop-notifier", "2024/05/01/[$LATEST]abc", "shop-notifier"),
+            ("payments", "s", "payments"),
+            ("/aws/other", "ecs/member-service/1f2e", "member-service"),
+        ],
+    )
+    def test_from_log_group_then_stream(self, group: str, stream: str, expected: str) -> None:
+        """Log group conventions first, then the awslogs stream prefix."""
+        assert service_name(_record("", group, stream), "", Config()) == expected
+
+    def test_json_field_beats_log_group(self) -> None:
+        """A service named in the log line itself wins over the log group."""
+        assert service_name(_record(""), "cart", Config()) == "cart"
+
+    def test_config_mapping_beats_everything(self) -> None:
+        """The config's mapping is the override."""
+        config = Config(services=(ServiceMapping("/ecs/order-*", "orders"),))
+        assert service_name(_record(""), "cart", config) == "orders"
+
+    def test_stream_mapping(self) -> None:
+        """Mappings can match the stream of a shared log group."""
+        config = Config(services=(ServiceMapping("web/*", "checkout-web", "log_stream"),))
+        assert service_name(_record("", "/ecs/shared", "web/x/1"), "", config) == "checkout-web"
+
+
+class TestInApp:
+    def test_configured_prefixes_replace_the_heuristic(self) -> None:
+        """With in_app prefixes, exactly the matching frames are the app's."""
+        text = _fixture("java", "chained_socket_timeout.txt")
+        error = parse_record(_record(text), Config(in_app_prefixes=("java.net.",)))
+        assert error is not None
+        frames = [frame for exc in error.chain for frame in exc.frames]
+        assert frames
+        assert all(frame.in_app == frame.module.startswith("java.net.") for frame in frames)
+
+
+class TestFindTrace:
+    @pytest.mark.parametrize("language", ["java", "python", "node", "go", "dotnet", "ruby", "php"])
+    def test_every_fixture_is_claimed_by_its_own_language(self, language: str) -> None:
+        """The dispatcher's order never lets one language claim another's trace."""
+        for path in sorted((TRACES / language).glob("*.txt")):
+            trace = find_trace(path.read_text())
+            if trace is not None:
+                assert trace.language == language, path.name
+
+    def test_text_without_any_marker_is_rejected(self) -> None:
+        """Trace-less text never reaches a language parser."""
+        assert find_trace("GET /health 200 3ms") is None
