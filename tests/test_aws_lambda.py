@@ -1,0 +1,289 @@
+"""Tests for logship.aws_lambda and lambda_handler: CloudWatch, Kinesis and Firehose events."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fakesentry import fake_sentry
+from lambda_payloads import (
+    DISTINCT_TRACES,
+    REGION,
+    FakeContext,
+    SelectiveSink,
+    cloudwatch_event,
+    control_payload,
+    firehose_event,
+    kinesis_event,
+    payload,
+    sequence_number,
+    stream_events,
+    stream_name,
+    summary_line,
+    trace_lines,
+    traces_payloads,
+)
+
+from logship import aws_lambda
+from logship.aws_lambda import event_settings_for, handle, make_logger
+from logship.config import Config
+from logship.event import EventSettings
+from logship.exceptions import DeliveryError
+from logship.rules import parse_config
+from logship.settings import Settings
+from logship.sink import MemorySink, SentrySink, Sink
+
+ROOT = Path(__file__).resolve().parents[1]
+SETTINGS = Settings(dsn="http://k@127.0.0.1:9/1", environment="test", region=REGION)
+
+
+def run_handle(
+    event: dict[str, Any], sink: Sink, *, config: Config | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Run one invocation; return its response and its summary line."""
+    out = io.StringIO()
+    config = config or Config()
+    response = handle(
+        event,
+        FakeContext(),
+        settings=SETTINGS,
+        config=config,
+        event_settings=event_settings_for(SETTINGS, config),
+        sink=sink,
+        log=make_logger(out),
+    )
+    return response, summary_line(out)
+
+
+def assert_adds_up(summary: dict[str, Any]) -> None:
+    """Every event and every error is in exactly one bucket."""
+    assert summary["events_received"] == (
+        summary["events_invalid"] + summary["events_not_errors"] + summary["events_in_errors"]
+    )
+    assert summary["errors"] == (
+        summary["shipped"] + summary["ignored"] + summary["suppressed"] + summary["failed"]
+    )
+    assert summary["pending"] == 0
+
+
+class TestCloudWatch:
+    def test_each_trace_becomes_one_event(self) -> None:
+        """Four multi-line tracebacks in four streams give four events, all shipped."""
+        sink = MemorySink()
+        for data in traces_payloads():
+            _, summary = run_handle(cloudwatch_event(data), sink)
+            assert summary["kind"] == "cloudwatch"
+            assert summary["shipped"] == 1
+            assert summary["level"] == "info"
+            assert_adds_up(summary)
+        assert len(sink.events) == len(DISTINCT_TRACES)
+        assert len({e["event_id"] for e in sink.events}) == len(DISTINCT_TRACES)
+        assert {e["environment"] for e in sink.events} == {"test"}
+
+    def test_event_ids_are_stable(self) -> None:
+        """The same payload twice gives the same event id: a redelivery is idempotent."""
+        first, second = MemorySink(), MemorySink()
+        data = traces_payloads()[0]
+        run_handle(cloudwatch_event(data), first)
+        run_handle(cloudwatch_event(data), second)
+        assert first.events[0]["event_id"] == second.events[0]["event_id"]
+
+    def test_control_message(self) -> None:
+        """A CONTROL_MESSAGE is counted, not shipped."""
+        sink = MemorySink()
+        _, summary = run_handle(cloudwatch_event(control_payload()), sink)
+        assert summary["control_messages"] == 1
+        assert summary["errors"] == 0
+        assert sink.events == []
+
+    def test_undecodable_payload_is_counted_not_raised(self) -> None:
+        """Data that is not gzip is a counted problem named in the log line; no retry."""
+        sink = MemorySink()
+        event = {"awslogs": {"data": base64.b64encode(b"not gzip").decode()}}
+        response, summary = run_handle(event, sink)
+        assert summary["problems"] == 1
+        assert summary["level"] == "warning"
+        assert "gzip" in summary["problem_examples"][0]
+        assert response["problems"] == 1
+
+    def test_failed_delivery_raises(self) -> None:
+        """An undelivered event fails the invocation (AWS retries it), after logging."""
+        sink = SelectiveSink(failing_streams={stream_name(0)})
+        out = io.StringIO()
+        with pytest.raises(DeliveryError, match="1 of 1 errors were not delivered"):
+            handle(
+                cloudwatch_event(traces_payloads()[0]),
+                FakeContext(),
+                settings=SETTINGS,
+                config=Config(),
+                event_settings=EventSettings(),
+                sink=sink,
+                log=make_logger(out),
+            )
+        summary = summary_line(out)
+        assert summary["failed"] == 1
+        assert summary["level"] == "error"
+        assert summary["failure_examples"][0]["reason"] == "HTTP 503 after 3 attempt(s)"
+        assert_adds_up(summary)
+
+    def test_suppressed_beyond_the_cap(self) -> None:
+        """Past max_events_per_fingerprint, errors are counted as suppressed, not sent."""
+        lines = trace_lines("key_error")
+        streams = [stream_name(i) for i in range(3)]
+        events = []
+        for i, stream in enumerate(streams):
+            events.append(payload(stream, stream_events(lines, first_id=(i + 1) * 10**50)))
+        config = parse_config("max_events_per_fingerprint = 2", source="test")
+        sink = MemorySink()
+        response, summary = run_handle(kinesis_event(events), sink, config=config)
+        assert response == {"batchItemFailures": []}
+        assert (summary["shipped"], summary["suppressed"]) == (2, 1)
+        assert len(sink.events) == 2
+        assert_adds_up(summary)
+
+    def test_ignored_errors_are_counted(self) -> None:
+        """An ignore rule's errors are counted (by the pipeline) and never sent."""
+        config = parse_config(
+            '[[ignore]]\nname = "missing-keys"\nexception_top = ["KeyError"]\nreason = "noise"\n',
+            source="test",
+        )
+        sink = MemorySink()
+        _, summary = run_handle(kinesis_event(traces_payloads()), sink, config=config)
+        assert summary["ignored"] == 1
+        assert summary["ignore_rule_hits"] == {"missing-keys": 1}
+        assert summary["shipped"] == len(DISTINCT_TRACES) - 1
+        assert all(e["tags"].get("exception_type") != "KeyError" for e in sink.events)
+        assert_adds_up(summary)
+
+    def test_through_http(self) -> None:
+        """Against a local envelope endpoint, the server receives each event once."""
+        with fake_sentry() as server:
+            sink = SentrySink(server.dsn)
+            for data in traces_payloads():
+                run_handle(cloudwatch_event(data), sink)
+            sink.close()
+        received = server.events
+        assert len(received) == len(DISTINCT_TRACES)
+        assert all("server_name" not in e for e in received)
+        assert {e["exception"]["values"][-1]["type"] for e in received} >= {"KeyError"}
+
+
+class TestKinesis:
+    def test_all_delivered(self) -> None:
+        """A batch that is fully delivered reports no batch item failures."""
+        sink = MemorySink()
+        response, summary = run_handle(kinesis_event(traces_payloads()), sink)
+        assert response == {"batchItemFailures": []}
+        assert summary["kind"] == "kinesis"
+        assert summary["shipped"] == len(DISTINCT_TRACES)
+
+    def test_only_failed_records_reported(self) -> None:
+        """The records whose errors failed, and only those, are batch item failures."""
+        sink = SelectiveSink(failing_streams={stream_name(2)})
+        response, summary = run_handle(kinesis_event(traces_payloads()), sink)
+        assert response == {"batchItemFailures": [{"itemIdentifier": sequence_number(2)}]}
+        assert summary["failed"] == 1
+        assert summary["shipped"] == len(DISTINCT_TRACES) - 1
+        assert_adds_up(summary)
+
+    def test_trace_split_across_records(self) -> None:
+        """A trace cut across two records is one event; if it fails, both records retry."""
+        events = stream_events(trace_lines("raise_from_timeout"), first_id=10**50)
+        middle = len(events) // 2
+        stream = stream_name(7)
+        batch = kinesis_event([payload(stream, events[:middle]), payload(stream, events[middle:])])
+        sink = SelectiveSink(failing_streams={stream})
+        response, summary = run_handle(batch, sink)
+        assert summary["errors"] == 1
+        assert response["batchItemFailures"] == [
+            {"itemIdentifier": sequence_number(0)},
+            {"itemIdentifier": sequence_number(1)},
+        ]
+
+
+class TestFirehose:
+    def test_results_per_record(self) -> None:
+        """Ok keeps the data, a control message is Dropped, garbage and failures are
+        ProcessingFailed."""
+        datas: list[bytes | str] = [
+            traces_payloads()[0],
+            control_payload(),
+            "bm90IGd6aXA=",  # base64 of "not gzip"
+            traces_payloads()[1],
+        ]
+        event = firehose_event(datas)
+        sink = SelectiveSink(failing_streams={stream_name(1)})
+        response, summary = run_handle(event, sink)
+        results = [(r["recordId"], r["result"]) for r in response["records"]]
+        ids = [r["recordId"] for r in event["records"]]
+        assert results == list(
+            zip(ids, ["Ok", "Dropped", "ProcessingFailed", "ProcessingFailed"], strict=True)
+        )
+        assert [r["data"] for r in response["records"]] == [r["data"] for r in event["records"]]
+        assert summary["kind"] == "firehose"
+        assert "records[2]" in summary["problem_examples"][0]
+        assert_adds_up(summary)
+
+
+class TestEventSettingsFor:
+    def test_env_tags_override_config_tags(self) -> None:
+        """LOGSHIP_TAGS win over the config's tags of the same name; others are kept."""
+        config = parse_config('[tags]\nteam = "core"\ntier = "2"\n', source="test")
+        settings = Settings(dsn="x", tags=(("team", "payments"),))
+        assert dict(event_settings_for(settings, config).tags) == {"team": "payments", "tier": "2"}
+
+
+@pytest.fixture
+def lambda_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for name in ("LOGSHIP_SENTRY_DSN_SECRET_ARN", "LOGSHIP_SENTRY_DSN_SSM_PARAMETER"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_REGION", REGION)
+    monkeypatch.setenv("SENTRY_ENVIRONMENT", "staging")
+    aws_lambda.container.cache_clear()
+    yield
+    aws_lambda.container.cache_clear()
+
+
+@pytest.mark.usefixtures("lambda_env")
+class TestLambdaHandler:
+    def test_entry_point(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """lambda_handler.handler reads SENTRY_DSN and ships to it."""
+        import lambda_handler
+
+        with fake_sentry() as server:
+            monkeypatch.setenv("SENTRY_DSN", server.dsn)
+            response = lambda_handler.handler(cloudwatch_event(traces_payloads()[0]), FakeContext())
+        assert response["shipped"] == 1
+        (received,) = server.events
+        assert received["environment"] == "staging"
+
+    def test_bad_settings_fail_the_invocation(
+        self, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """Without a DSN the invocation fails with a logged setup error."""
+        monkeypatch.delenv("SENTRY_DSN", raising=False)
+        import lambda_handler
+
+        with pytest.raises(Exception, match="no Sentry DSN"):
+            lambda_handler.handler(cloudwatch_event(traces_payloads()[0]), FakeContext())
+        logged = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+        assert logged["event"] == "logship.setup_failed"
+
+    def test_import_is_lean(self) -> None:
+        """Importing the entry point loads neither boto3 nor the CLI."""
+        code = (
+            "import sys, lambda_handler; "
+            "bad = [m for m in sys.modules if m.split('.')[0] in ('boto3', 'botocore') "
+            "or m.startswith('logship.cli')]; print(bad)"
+        )
+        out = subprocess.run(
+            [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+        )
+        assert out.stdout.strip() == "[]"

@@ -1,0 +1,256 @@
+"""Tests for logship.sink: the in-memory sink and the sentry-sdk based sink."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from typing import Any
+
+import pytest
+from fakesentry import PUBLIC_KEY, Reply, Request, fake_sentry, refused_dsn
+
+from logship.exceptions import SettingsError
+from logship.sink import (
+    MemorySink,
+    RetryPolicy,
+    SentrySink,
+    parse_rate_limits,
+    parse_retry_after,
+    redact_dsn,
+)
+
+FAST = RetryPolicy(attempt_timeout_s=0.5, connect_timeout_s=0.5, backoff_base_s=0.02)
+
+
+def event(message: str = "boom", **extra: Any) -> dict[str, Any]:
+    """A minimal but valid error event with a fresh id."""
+    return {
+        "event_id": uuid.uuid4().hex,
+        "level": "error",
+        "platform": "java",
+        "timestamp": 1_700_000_000.0,
+        "logentry": {"message": message},
+        **extra,
+    }
+
+
+class TestMemorySink:
+    def test_flush_reports_every_sent_event_once(self) -> None:
+        """Each flush delivers exactly what was sent since the previous one."""
+        sink = MemorySink()
+        first, second = event(), event()
+        sink.send(first)
+        assert sink.flush(1).delivered == (first["event_id"],)
+        sink.send(second)
+        result = sink.flush(1)
+        assert result.delivered == (second["event_id"],)
+        assert result.ok
+        assert [e["event_id"] for e in sink.events] == [first["event_id"], second["event_id"]]
+        assert sink.flushes == 2
+
+    def test_event_without_id_is_refused(self) -> None:
+        """An event without event_id cannot be tracked, so send refuses it."""
+        with pytest.raises(ValueError, match="event_id"):
+            MemorySink().send({"level": "error"})
+
+
+class TestParseRetryAfter:
+    def test_seconds(self) -> None:
+        """Delta-seconds are read as they are."""
+        assert parse_retry_after("7") == 7.0
+
+    def test_http_date(self) -> None:
+        """An HTTP date becomes the seconds left until it."""
+        now = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
+        header = format_datetime(now + timedelta(seconds=30), usegmt=True)
+        assert parse_retry_after(header, now=now.timestamp()) == pytest.approx(30)
+
+    @pytest.mark.parametrize("value", [None, "", "soon", "Tue, 99 Foo"])
+    def test_unreadable_is_none(self, value: str | None) -> None:
+        """A missing or unreadable header gives no delay."""
+        assert parse_retry_after(value) is None
+
+
+class TestParseRateLimits:
+    def test_error_category(self) -> None:
+        """An entry for the error category limits us."""
+        assert parse_rate_limits("60:error:organization, 5:transaction:key") == 60
+
+    def test_all_categories(self) -> None:
+        """An empty category list limits everything, errors included."""
+        assert parse_rate_limits("12::organization") == 12
+
+    def test_other_categories_only(self) -> None:
+        """Limits on transactions or attachments do not stop error events."""
+        assert parse_rate_limits("60:transaction;attachment:key") is None
+
+    def test_garbage(self) -> None:
+        """Malformed entries are skipped, not fatal."""
+        assert parse_rate_limits("x:error, nonsense") is None
+
+
+class TestRedactDsn:
+    def test_keys_removed(self) -> None:
+        """The public key never appears in the redacted form."""
+        redacted = redact_dsn(f"https://{PUBLIC_KEY}@o1.ingest.sentry.io/42")
+        assert redacted == "https://***@o1.ingest.sentry.io/42"
+        assert PUBLIC_KEY not in redacted
+
+    def test_port_kept(self) -> None:
+        """A non-default port is part of where events go, so it stays."""
+        assert redact_dsn("http://k@127.0.0.1:8000/1") == "http://***@127.0.0.1:8000/1"
+
+
+class TestSentrySink:
+    def test_delivers_the_event_as_built(self) -> None:
+        """The server receives our event_id, tags and level; the client adds no server_name,
+        release or environment of its own."""
+        with fake_sentry() as server:
+            sink = SentrySink(server.dsn, policy=FAST)
+            sent = event(tags={"service": "orders"})
+            sink.send(sent)
+            result = sink.flush(5)
+            sink.close()
+        assert result.delivered == (sent["event_id"],)
+        assert result.attempts == 1
+        (received,) = server.events
+        assert received["event_id"] == sent["event_id"]
+        assert received["tags"] == {"service": "orders"}
+        assert received["platform"] == "java"
+        for key in ("server_name", "release", "environment"):
+            assert key not in received
+        assert f"sentry_key={PUBLIC_KEY}" in server.requests[0].auth
+
+    def test_many_events_each_delivered_once(self) -> None:
+        """Concurrent sending delivers every event exactly once."""
+        with fake_sentry() as server:
+            sink = SentrySink(server.dsn, policy=FAST)
+            sent = [event(f"error {i}") for i in range(40)]
+            for item in sent:
+                sink.send(item)
+            result = sink.flush(10)
+        assert sorted(result.delivered) == sorted(e["event_id"] for e in sent)
+        assert sorted(e["event_id"] for e in server.events) == sorted(result.delivered)
+
+    def test_retries_5xx(self) -> None:
+        """A 500 then a 502 are retried until the server accepts."""
+
+        def flaky(request: Request) -> Reply:
+            return Reply(500 if request.number == 1 else 502 if request.number == 2 else 200)
+
+        with fake_sentry(flaky) as server:
+            sink = SentrySink(server.dsn, policy=FAST)
+            sent = event()
+            sink.send(sent)
+            result = sink.flush(5)
+        assert result.delivered == (sent["event_id"],)
+        assert result.attempts == 3
+        assert len(server.events) == 1
+
+    def test_honours_retry_after(self) -> None:
+        """After a 429 with Retry-After: 1 the next attempt waits at least that second."""
+
+        def limited_once(request: Request) -> Reply:
+            if request.number == 1:
+                return Reply(429, (("Retry-After", "1"),))
+            return Reply()
+
+        with fake_sentry(limited_once) as server:
+            sink = SentrySink(server.dsn, policy=FAST)
+            sent = event()
+            sink.send(sent)
+            started = time.monotonic()
+            result = sink.flush(5)
+            elapsed = time.monotonic() - started
+        assert result.delivered == (sent["event_id"],)
+        assert elapsed >= 1.0
+        assert len(server.events) == 1
+
+    def test_honours_sentry_rate_limits_header(self) -> None:
+        """X-Sentry-Rate-Limits on a 429 sets the wait, Retry-After absent."""
+
+        def limited_once(request: Request) -> Reply:
+            if request.number == 1:
+                return Reply(429, (("X-Sentry-Rate-Limits", "1:error:key"),))
+            return Reply()
+
+        with fake_sentry(limited_once) as server:
+            sink = SentrySink(server.dsn, policy=FAST)
+            sink.send(event())
+            started = time.monotonic()
+            result = sink.flush(5)
+        assert result.ok
+        assert time.monotonic() - started >= 1.0
+
+    def test_rate_limit_past_deadline_fails_fast(self) -> None:
+        """A Retry-After longer than the time left fails at once instead of sleeping."""
+        with fake_sentry(lambda _: Reply(429, (("Retry-After", "60"),))) as server:
+            sink = SentrySink(server.dsn, policy=FAST)
+            sent = [event(), event(), event()]
+            for item in sent:
+                sink.send(item)
+            started = time.monotonic()
+            result = sink.flush(3)
+            elapsed = time.monotonic() - started
+        assert result.delivered == ()
+        assert result.failed_ids == {e["event_id"] for e in sent}
+        assert elapsed < 2
+        assert all("rate limited" in f.reason or "429" in f.reason for f in result.failed)
+        # One worker learns of the limit; the others stop asking once they know.
+        assert len(server.requests) <= 3
+
+    def test_client_errors_not_retried(self) -> None:
+        """A 400 (an invalid event) is final: one attempt, reported failed."""
+        with fake_sentry(lambda _: Reply(400)) as server:
+            sink = SentrySink(server.dsn, policy=FAST)
+            sent = event()
+            sink.send(sent)
+            result = sink.flush(5)
+        assert [(f.event_id, f.reason) for f in result.failed] == [
+            (sent["event_id"], "HTTP 400, not retried")
+        ]
+        assert len(server.requests) == 1
+
+    def test_hanging_server_fails_within_deadline(self) -> None:
+        """A server that never answers costs the deadline, not more."""
+        with fake_sentry(lambda _: Reply(delay_s=3)) as server:
+            sink = SentrySink(server.dsn, policy=FAST)
+            sink.send(event())
+            started = time.monotonic()
+            result = sink.flush(1.2)
+            elapsed = time.monotonic() - started
+        assert not result.ok
+        assert "timed out" in result.failed[0].reason
+        assert elapsed < 2.0
+
+    def test_refused_connection_retried_until_deadline(self) -> None:
+        """A refused port is retried with backoff and then reported, without the DSN."""
+        dsn = refused_dsn()
+        sink = SentrySink(dsn, policy=FAST)
+        sent = event()
+        sink.send(sent)
+        started = time.monotonic()
+        result = sink.flush(0.5)
+        assert time.monotonic() - started < 1.5
+        (failure,) = result.failed
+        assert failure.event_id == sent["event_id"]
+        assert "connection" in failure.reason
+        assert result.attempts > 1
+        assert PUBLIC_KEY not in failure.reason
+        assert PUBLIC_KEY not in repr(sink)
+
+    def test_invalid_dsn_not_quoted(self) -> None:
+        """A malformed DSN is rejected without echoing it."""
+        with pytest.raises(SettingsError) as info:
+            SentrySink("ftp://secretkey@host/1")
+        assert "secretkey" not in str(info.value)
+
+    def test_flush_without_events(self) -> None:
+        """Flushing an idle sink makes no request."""
+        with fake_sentry() as server:
+            result = SentrySink(server.dsn).flush(1)
+        assert result.delivered == ()
+        assert result.ok
+        assert server.requests == []
