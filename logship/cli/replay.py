@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from logship.cli._progress import Progress
 from logship.config import Config
 from logship.pipeline import Item, Outcome, RunReport, run
+
+if TYPE_CHECKING:
+    from logship.event import EventSettings
+    from logship.sink import Sink
 
 EPILOG = """\
 examples:
@@ -20,6 +25,7 @@ examples:
   logship replay dump.json.gz --log-group /ecs/order-service --json | jq .fingerprint
   aws logs filter-log-events --log-group-name /ecs/order-service --output json \\
       | logship replay - --log-group /ecs/order-service
+  SENTRY_DSN=https://key@o0.ingest.sentry.io/1 logship replay dump.json.gz --send
 """
 
 
@@ -44,38 +50,68 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--json", action="store_true", help="one JSON object per error, then a summary line"
     )
+    send = parser.add_argument_group("sending (default: a dry run that sends nothing)")
+    send.add_argument("--send", action="store_true", help="send the errors to Sentry")
+    send.add_argument("--dsn", help="the Sentry DSN (default: $SENTRY_DSN)")
+    send.add_argument("--environment", default="", help="Sentry environment of the events")
+    send.add_argument("--release", default="", help="Sentry release of the events")
+    send.add_argument(
+        "--timeout",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="how long each flush may retry before its events count as failed (default: 30)",
+    )
     parser.set_defaults(func=command)
 
 
 def command(args: argparse.Namespace) -> int:
-    from logship.cli import EXIT_INPUT_PROBLEMS, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
-    from logship.exceptions import ConfigError
+    from logship.cli import (
+        EXIT_FAILURE,
+        EXIT_INPUT_PROBLEMS,
+        EXIT_INTERRUPTED,
+        EXIT_OK,
+        EXIT_USAGE,
+    )
+    from logship.exceptions import ConfigError, SettingsError
 
     try:
         config = _load_config(args.config)
-    except ConfigError as exc:
+        sender = _Sender.open(args, config) if args.send else None
+    except (ConfigError, SettingsError) as exc:
         print(f"logship: {exc}", file=sys.stderr)
         return EXIT_USAGE
     report = RunReport()
+    groups: dict[tuple[str, ...], Group] = {}
+
+    def show(outcomes: Iterator[Outcome]) -> Iterator[Outcome]:
+        for outcome in outcomes:
+            if args.json:
+                sys.stdout.write(json.dumps(outcome_json(outcome)) + "\n")
+            else:
+                add_to_groups(groups, outcome)
+            yield outcome
+
     interrupted = False
     with Progress("replay") as progress:
-        outcomes = run(
-            _read_all(args.paths, args.log_group, args.region, progress=progress), config, report
+        shown = show(
+            run(
+                _read_all(args.paths, args.log_group, args.region, progress=progress),
+                config,
+                report,
+            )
         )
-        # Ctrl-C stops reading; what was read so far is still printed below.
-        if args.json:
-            try:
-                for outcome in outcomes:
-                    sys.stdout.write(json.dumps(outcome_json(outcome)) + "\n")
-            except KeyboardInterrupt:
-                interrupted = True
-        else:
-            groups: dict[tuple[str, ...], Group] = {}
-            try:
-                for outcome in outcomes:
-                    add_to_groups(groups, outcome)
-            except KeyboardInterrupt:
-                interrupted = True
+        # Ctrl-C stops reading; what was read (and sent) so far is still reported below.
+        try:
+            if sender is None:
+                for _ in shown:
+                    pass
+            else:
+                sender.send(shown, report)
+        except KeyboardInterrupt:
+            interrupted = True
+    if sender is not None:
+        sender.close()
     if args.json:
         summary: dict[str, object] = report.as_dict()
         if interrupted:
@@ -85,6 +121,8 @@ def command(args: argparse.Namespace) -> int:
         write_table(ranked(groups), report, sys.stdout)
     for problem in report.problems:
         print(f"logship: {problem.source}: {problem.reason}", file=sys.stderr)
+    for failure in sender.failures if sender is not None else ():
+        print(f"logship: not sent: {failure}", file=sys.stderr)
     if interrupted:
         print(
             f"logship: replay interrupted after {report.events_received:,} events; "
@@ -92,7 +130,49 @@ def command(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_INTERRUPTED
+    if report.failed:
+        return EXIT_FAILURE
     return EXIT_INPUT_PROBLEMS if report.events_invalid else EXIT_OK
+
+
+class _Sender:
+    """``--send``: the Lambda's own delivery code, with a DSN from the command line."""
+
+    def __init__(self, sink: Sink, settings: EventSettings, config: Config, timeout: float):
+        self.sink = sink
+        self.settings = settings
+        self.config = config
+        self.timeout = timeout
+        self.failures: tuple[str, ...] = ()
+
+    @classmethod
+    def open(cls, args: argparse.Namespace, config: Config) -> _Sender:
+        from logship.event import EventSettings
+        from logship.settings import SENTRY_DSN, check_dsn
+        from logship.sink import SentrySink
+
+        dsn = args.dsn or os.environ.get(SENTRY_DSN, "")
+        check_dsn(dsn, "--dsn" if args.dsn else SENTRY_DSN)
+        settings = EventSettings.from_config(
+            config, environment=args.environment, release=args.release
+        )
+        return cls(SentrySink(dsn), settings, config, args.timeout)
+
+    def send(self, outcomes: Iterator[Outcome], report: RunReport) -> None:
+        from logship.deliver import deliver
+
+        delivery = deliver(
+            outcomes,
+            sink=self.sink,
+            settings=self.settings,
+            report=report,
+            budget=lambda: self.timeout,
+            max_per_fingerprint=self.config.max_events_per_fingerprint,
+        )
+        self.failures = tuple(failure.reason for failure in delivery.failures)
+
+    def close(self) -> None:
+        self.sink.close()
 
 
 def _load_config(path: str | None) -> Config:

@@ -106,3 +106,38 @@ class TestReadAll:
         """Without a progress the items are those of the decoder."""
         items = list(replay_module._read_all([str(SAMPLE)], "/fallback", ""))
         assert len(items) == SAMPLE_EVENTS
+
+
+class TestReplaySend:
+    def test_sends_every_error_once_to_the_dsn(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """--send delivers each error of the sample to a local Sentry endpoint."""
+        from fakesentry import fake_sentry
+
+        with fake_sentry() as sentry:
+            status = main(["replay", str(SAMPLE), "--send", "--dsn", sentry.dsn, "--json"])
+            events = sentry.events
+        out, _ = capsys.readouterr()
+        summary = json.loads(out.splitlines()[-1])["summary"]
+        assert status == EXIT_OK
+        assert summary["shipped"] == SAMPLE_ERRORS == len(events)
+        assert summary["failed"] == summary["pending"] == 0
+        assert len({event["event_id"] for event in events}) == SAMPLE_ERRORS
+        assert all(event["fingerprint"] for event in events)
+
+    def test_refused_connection_fails_the_run(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """Events that could not be sent make the exit status 1 and are named."""
+        from fakesentry import refused_dsn
+
+        status = main(["replay", str(SAMPLE), "--send", "--dsn", refused_dsn(), "--timeout", "0.5"])
+        out, err = capsys.readouterr()
+        assert status == 1
+        assert f"failed: {SAMPLE_ERRORS}" in out
+        assert "not sent:" in err
+
+    def test_missing_dsn_is_a_usage_error(
+        self, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """--send without a DSN says where one comes from."""
+        monkeypatch.delenv("SENTRY_DSN", raising=False)
+        assert main(["replay", str(SAMPLE), "--send"]) == EXIT_USAGE
+        assert "SENTRY_DSN" in capsys.readouterr().err
