@@ -194,3 +194,47 @@ class TestBugsink:
         assert {i["id"]: i["digested_event_count"] for i in after} == {
             i["id"]: i["digested_event_count"] for i in issues
         }
+
+
+@pytest.mark.usefixtures("lambda_env")
+class TestInProcessAndLogsShareIssues:
+    def test_in_process_event_joins_the_log_derived_issue(self, bugsink: Bugsink) -> None:
+        """A service's own sentry-sdk event and the shipper's event land in one issue."""
+        sys.path.insert(0, str(ROOT / "tests" / "integrations"))
+        import inprocess_support as live
+        import sentry_sdk
+
+        from logship.decode import encode_payload, lambda_event
+        from logship.integrations.sentry import LogshipIntegration
+
+        before = {issue["id"]: issue["digested_event_count"] for issue in bugsink.issues()}
+        failures = (live.charge_with_timeout, live.bad_int, live.exception_group)
+        for number, failure in enumerate(failures):
+            # From the logs: the structlog line the service writes, through the Lambda.
+            lines = live.structlog_lines(failure)
+            events = [
+                (f"{number * 10**6 + index:056d}", 1_760_000_000_000 + index, line)
+                for index, line in enumerate(lines)
+            ]
+            data = encode_payload(live.LOG_GROUP, f"ecs/{live.SERVICE}/e2e{number}", events)
+            summary = invoke_all([lambda_event(data)])
+            assert summary["shipped"] == 1, summary
+            # In process: the same failure captured by the service's own sentry-sdk client.
+            client = sentry_sdk.Client(
+                dsn=bugsink.dsn,
+                integrations=[LogshipIntegration(service=live.SERVICE)],
+                default_integrations=False,
+                auto_enabling_integrations=False,
+            )
+            try:
+                with sentry_sdk.isolation_scope() as scope:
+                    scope.set_client(client)
+                    scope.capture_exception(live.raised(failure))
+                assert client.flush(timeout=10) is None
+            finally:
+                client.close()
+
+        after = bugsink.issues()
+        new = [issue for issue in after if issue["id"] not in before]
+        assert len(new) == len(failures)
+        assert all(issue["digested_event_count"] == 2 for issue in new), new
