@@ -25,14 +25,14 @@ with a space, never a ``File.java:42`` or ``file.js:1:2`` location.
 from __future__ import annotations
 
 import re
-from collections import deque
 from dataclasses import dataclass, field
 
 from logship.records import ExceptionInfo, Frame, Relation, Trace
 
-from .line import parse_prefix
+from ._limits import MAX_EXCEPTIONS, FrameWindow
+from .line import message_before
 
-__all__ = ["MARKER", "MAX_EXCEPTIONS", "MAX_FRAMES_KEPT", "parse"]
+__all__ = ["MARKER", "parse"]
 
 # A frame line (both runtimes), an inner-exception arrow, or the end-of-inner line.
 MARKER = (
@@ -40,10 +40,7 @@ MARKER = (
     r"|^[ \t]*---> [\w.]+"
 )
 
-MAX_FRAMES_KEPT = 250
-MAX_EXCEPTIONS = 100
 _MAX_MESSAGE_LINES = 50
-_MAX_LOG_MESSAGE_LINES = 20
 
 _FRAME = re.compile(r"at (?P<call>[^\s(]+) ?\((?P<args>[^():]*)\)(?P<rest>.*)$")
 # CoreCLR: " in /src/File.cs:line 42"; Mono: " [0x0001c] in /src/File.cs:42" or "in <mvid>:0".
@@ -86,25 +83,16 @@ NOT_IN_APP_PREFIXES: tuple[str, ...] = (
 class _Building:
     type: str
     message_lines: list[str]
-    head: list[tuple[str, str, str]] = field(default_factory=list)
-    tail: deque[tuple[str, str, str]] = field(default_factory=lambda: deque(maxlen=MAX_FRAMES_KEPT))
-    frame_count: int = 0
-
-    def add_frame(self, frame: tuple[str, str, str]) -> None:
-        self.frame_count += 1
-        if len(self.head) < MAX_FRAMES_KEPT:
-            self.head.append(frame)
-        else:
-            self.tail.append(frame)
+    frames: FrameWindow[tuple[str, str, str]] = field(default_factory=FrameWindow)
 
     def freeze(self, relation: Relation | None) -> ExceptionInfo:
-        printed = self.head + list(self.tail)  # the throwing frame is printed first
+        printed = self.frames.kept()  # the throwing frame is printed first
         return ExceptionInfo(
             type=self.type,
             message="\n".join(self.message_lines).strip(),
             frames=tuple(_frame(*parts) for parts in reversed(printed)),
             relation=relation,
-            frames_omitted=self.frame_count - len(printed),
+            frames_omitted=self.frames.omitted,
         )
 
 
@@ -142,7 +130,7 @@ def parse(text: str) -> Trace | None:
         if parts is not None:
             frame_lines += 1
             if owner < len(chain):
-                chain[owner].add_frame(parts)
+                chain[owner].frames.add(parts)
         elif body.startswith(_END_OF_INNER):
             owner = max(owner - 1, 0)
         elif not body.startswith(_ASYNC_BOUNDARY):
@@ -157,7 +145,7 @@ def parse(text: str) -> Trace | None:
             building.freeze(None if position == 0 else Relation.INNER)
             for position, building in enumerate(chain)
         ),
-        message=_log_message(lines[:start]),
+        message=message_before(lines[:start], skip=_is_mono_banner),
     )
 
 
@@ -196,7 +184,7 @@ def _add_headers(chain: list[_Building], header: str) -> int:
     """Append the exceptions of one header line (inline " ---> " arrows split it).
 
     Returns how many headers the line held, counting those past
-    :data:`MAX_EXCEPTIONS` that were not kept.
+    :data:`~._limits.MAX_EXCEPTIONS` that were not kept.
     """
     found = 0
     keep = False
@@ -253,14 +241,5 @@ def is_in_app(type_name: str) -> bool:
     return type_name != "System" and not type_name.startswith(NOT_IN_APP_PREFIXES)
 
 
-def _log_message(before: list[str]) -> str:
-    parts: list[str] = []
-    for line in before[-_MAX_LOG_MESSAGE_LINES:]:
-        body = line.strip()
-        if not body or body == "Unhandled Exception:":  # Mono's line before the trace
-            continue
-        prefix = parse_prefix(line)
-        text = prefix.message if prefix is not None else body
-        if text:
-            parts.append(text)
-    return "\n".join(parts)
+def _is_mono_banner(line: str) -> bool:
+    return line.strip() == "Unhandled Exception:"  # Mono's line before the trace

@@ -35,20 +35,17 @@ context; the goroutine's frames belong to B.
 from __future__ import annotations
 
 import re
-from collections import deque
 
 from logship.records import ExceptionInfo, Frame, Relation, Trace
 
-from .line import parse_prefix
+from ._limits import MAX_EXCEPTIONS, FrameWindow
+from .line import message_before
 
-__all__ = ["MARKER", "MAX_EXCEPTIONS", "MAX_FRAMES_KEPT", "parse"]
+__all__ = ["MARKER", "parse"]
 
 MARKER = r"^panic: |^fatal error: |^goroutine \d+ \["
 
-MAX_FRAMES_KEPT = 250
-MAX_EXCEPTIONS = 100
 _MAX_MESSAGE_LINES = 50
-_MAX_LOG_MESSAGE_LINES = 20
 
 _GOROUTINE = re.compile(r"goroutine \d+ \[[^\]]*\]:$")
 _RECOVERED = re.compile(r" \[recovered(?:, [a-z]+)*\]$")
@@ -80,7 +77,7 @@ def parse(text: str) -> Trace | None:
     if goroutine is None:
         return None
     panics, first_panic = _panics(lines[:goroutine])
-    log_message = _log_message(lines[:first_panic])
+    log_message = message_before(lines[:first_panic], skip=_is_runtime_diagnostic)
     if not panics:
         # No "panic:" line: net/http's recovered panic, or a logged debug.Stack().
         value = log_message.rsplit("\n", 1)[-1]
@@ -136,9 +133,8 @@ def _typed(kind: str, value: str) -> tuple[str, str]:
 
 def _frames(lines: list[str], start: int) -> tuple[tuple[Frame, ...], int]:
     """The frames of the goroutine block at ``start``, in Sentry order, and the count cut."""
-    head: list[tuple[str, str]] = []
-    tail: deque[tuple[str, str]] = deque(maxlen=MAX_FRAMES_KEPT)
-    count = omitted = 0
+    printed: FrameWindow[tuple[str, str]] = FrameWindow()
+    omitted = 0
     index = start
     while index < len(lines):
         line = lines[index]
@@ -157,14 +153,10 @@ def _frames(lines: list[str], start: int) -> tuple[tuple[Frame, ...], int]:
         if index < len(lines) and lines[index].startswith("\t"):
             location = lines[index].strip()
             index += 1
-        count += 1
-        if len(head) < MAX_FRAMES_KEPT:
-            head.append((line, location))
-        else:
-            tail.append((line, location))
-    printed = head + list(tail)  # Go prints the panicking frame first
-    frames = tuple(_frame(call, location) for call, location in reversed(printed))
-    return frames, omitted + count - len(printed)
+        printed.add((line, location))
+    # Go prints the panicking frame first.
+    frames = tuple(_frame(call, location) for call, location in reversed(printed.kept()))
+    return frames, omitted + printed.omitted
 
 
 def _frame(call: str, location: str) -> Frame:
@@ -212,13 +204,5 @@ def is_in_app(package: str, filename: str = "") -> bool:
     return bool(package) and (package == "main" or root not in _STD_ROOTS)
 
 
-def _log_message(before: list[str]) -> str:
-    parts: list[str] = []
-    for line in before[-_MAX_LOG_MESSAGE_LINES:]:
-        if not line.strip() or line.startswith("runtime: "):  # runtime diagnostics
-            continue
-        prefix = parse_prefix(line)
-        text = prefix.message if prefix is not None else line.strip()
-        if text:
-            parts.append(text)
-    return "\n".join(parts)
+def _is_runtime_diagnostic(line: str) -> bool:
+    return line.startswith("runtime: ")  # "runtime: goroutine stack exceeds ..."

@@ -21,33 +21,27 @@ root-cause-first layout (``%rEx``: the root first, then ``Wrapped by:``) is
 turned around to the usual outermost-first order.
 
 One pass over the lines, no regex that can backtrack across lines; each
-exception keeps its first and last :data:`MAX_FRAMES_KEPT` frames and counts
+exception keeps its first and last :data:`~._limits.MAX_FRAMES_KEPT` frames and counts
 the rest in ``frames_omitted``.
 """
 
 from __future__ import annotations
 
 import re
-from collections import deque
 from dataclasses import dataclass, field
 
 from logship.records import ExceptionInfo, Frame, Relation, Trace
 
-from .line import parse_prefix
+from ._limits import MAX_EXCEPTIONS, FrameWindow
+from .line import message_before
 
-__all__ = ["MARKER", "MAX_EXCEPTIONS", "MAX_FRAMES_KEPT", "parse"]
+__all__ = ["MARKER", "parse"]
 
 # A JVM frame line, a "Caused by:" line, or the uncaught-exception header.
 MARKER = r'^[ \t]*at [\w$.<>/@-]+\(|^[ \t]*Caused by: |^Exception in thread "'
 
-# Frames kept from each end of one exception's stack; the middle is counted.
-MAX_FRAMES_KEPT = 250
-# Exceptions kept in the chain, and (separately) among the suppressed ones.
-MAX_EXCEPTIONS = 100
 # Lines of one exception message (messages can span lines: SQL errors, say).
 _MAX_MESSAGE_LINES = 50
-# Lines of the log message read before the trace.
-_MAX_LOG_MESSAGE_LINES = 20
 
 # "at [loader/][module@version/]pkg.Class.method(Source.java:42)" and logback's
 # or log4j2's packaging suffix (" ~[app.jar:1.0]", " [?:?]"). The source is a
@@ -114,28 +108,18 @@ class _Building:
     type: str
     message_lines: list[str]
     relation: Relation | None
-    head: list[str] = field(default_factory=list)
-    tail: deque[str] = field(default_factory=lambda: deque(maxlen=MAX_FRAMES_KEPT))
-    frame_count: int = 0
+    frame_lines: FrameWindow[str] = field(default_factory=FrameWindow)
     more: int = 0
 
-    def add_frame(self, frame_line: str) -> None:
-        self.frame_count += 1
-        if len(self.head) < MAX_FRAMES_KEPT:
-            self.head.append(frame_line)
-        else:
-            self.tail.append(frame_line)
-
     def freeze(self) -> ExceptionInfo:
-        printed = self.head + list(self.tail)  # the JVM prints the throwing frame first
+        printed = self.frame_lines.kept()  # the JVM prints the throwing frame first
         frames = tuple(_frame(line) for line in reversed(printed))
-        cut = self.frame_count - len(printed)
         return ExceptionInfo(
             type=self.type,
             message="\n".join(self.message_lines).strip(),
             frames=frames,
             relation=self.relation,
-            frames_omitted=cut + self.more,
+            frames_omitted=self.frame_lines.omitted + self.more,
         )
 
 
@@ -164,7 +148,7 @@ class _Reader:
         body, indent = _strip(raw)
         if body.startswith("at "):
             if _FRAME.match(body):
-                self.current.add_frame(body)
+                self.current.frame_lines.add(body)
                 self.in_message = False
                 return True
         elif body.startswith("..."):
@@ -209,7 +193,9 @@ class _Reader:
             chain.reverse()
             for position, building in enumerate(chain):
                 building.relation = Relation.CAUSE if position else None
-        if not any(building.frame_count or building.more for building in chain + self.related):
+        if not any(
+            building.frame_lines.count or building.more for building in chain + self.related
+        ):
             return None  # a header-like line with no stack: not a trace
         return Trace(
             language="java",
@@ -229,7 +215,7 @@ def parse(text: str) -> Trace | None:
     for raw in lines[start + 1 :]:
         if not reader.read(raw):
             break
-    return reader.trace(_log_message(lines[:start]))
+    return reader.trace(message_before(lines[:start]))
 
 
 def _strip(line: str) -> tuple[str, int]:
@@ -301,16 +287,3 @@ def _source(source: str) -> tuple[str, int | None]:
 def is_in_app(class_name: str) -> bool:
     """Whether a frame of ``class_name`` is the service's code (a package heuristic)."""
     return not class_name.startswith(NOT_IN_APP_PREFIXES)
-
-
-def _log_message(before: list[str]) -> str:
-    """The log message written before the trace, without its log prefix."""
-    parts: list[str] = []
-    for line in before[-_MAX_LOG_MESSAGE_LINES:]:
-        if not line.strip():
-            continue
-        prefix = parse_prefix(line)
-        text = prefix.message if prefix is not None else line.strip()
-        if text:
-            parts.append(text)
-    return "\n".join(parts)

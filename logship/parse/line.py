@@ -26,9 +26,17 @@ Recognised layouts (examples in ``tests/parse/test_line.py``):
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["LEVELS", "LEVEL_NAMES", "LinePrefix", "normalize_level", "parse_prefix"]
+__all__ = [
+    "LEVELS",
+    "LEVEL_NAMES",
+    "LinePrefix",
+    "message_before",
+    "normalize_level",
+    "parse_prefix",
+]
 
 # Least to most severe; the parse stage compares positions in this tuple.
 LEVELS: tuple[str, ...] = ("trace", "debug", "info", "warning", "error", "fatal")
@@ -197,6 +205,9 @@ _LOGFMT_LEVEL_KEYS = ("level", "lvl", "severity", "log.level")
 _LOGFMT_MESSAGE_KEYS = ("msg", "message")
 _LOGFMT_LOGGER_KEYS = ("logger", "component", "module", "name")
 
+# Lines above a trace read for its log message: the log call's line and what it wrapped.
+_MAX_LINES_BEFORE = 20
+
 # Patterns tried in order, by the line's first character. A pattern whose level
 # group holds a word that is not a level fails and the next one is tried.
 _FOR_DIGIT = (
@@ -231,6 +242,24 @@ def parse_prefix(line: str) -> LinePrefix | None:
     if first.isalpha():
         return _letter_led(line)
     return None
+
+
+def message_before(before: list[str], *, skip: Callable[[str], bool] | None = None) -> str:
+    """The log message on the lines written before a trace, without their log prefixes.
+
+    Only the last 20 lines are read. Blank lines are left out, and so is any
+    line ``skip`` is true of (a runtime's own banner).
+    """
+    parts: list[str] = []
+    for line in before[-_MAX_LINES_BEFORE:]:
+        body = line.strip()
+        if not body or (skip is not None and skip(line)):
+            continue
+        prefix = parse_prefix(line)
+        text = prefix.message if prefix is not None else body
+        if text:
+            parts.append(text)
+    return "\n".join(parts)
 
 
 def _first_match(patterns: tuple[re.Pattern[str], ...], line: str) -> LinePrefix | None:

@@ -31,12 +31,10 @@ from dataclasses import dataclass, field, replace
 
 from logship.records import ExceptionInfo, Frame, Relation, Trace
 
+from ._limits import MAX_EXCEPTIONS, cap_chain, cap_frames
+
 MARKER = r"^ +at \S|^ *\[[A-Z]\w*(?: \[[\w-]+\])?: "
 
-MAX_FRAMES_HEAD = 250
-MAX_FRAMES_TAIL = 250
-MAX_CHAIN = 100
-MAX_RELATED = 100
 MAX_DEPTH = 100  # causes and members nested inside each other
 MAX_HEADER_SEARCH = 10  # lines of a multi-line message searched for the header or frames
 
@@ -92,8 +90,8 @@ def parse(text: str) -> Trace | None:
     _flatten(error, None, chain, related)
     return Trace(
         language="node",
-        chain=_cap_chain(tuple(chain)),
-        related=tuple(related[:MAX_RELATED]),
+        chain=cap_chain(tuple(chain)),
+        related=tuple(related[:MAX_EXCEPTIONS]),
         message=_log_message(lines, header_index, header.prefix),
     )
 
@@ -180,7 +178,7 @@ def _parse_error(lines: list[str], index: int, header: _Header, depth: int) -> t
             break  # the next member of an [errors] array follows
         frames.append(_frame(text.lstrip()[3:]))
     frames.reverse()  # V8 prints the raising frame first
-    kept, cut = _cap_frames(frames)
+    kept, cut = cap_frames(frames)
     error = _Error(
         ExceptionInfo(
             type=header.type,
@@ -264,7 +262,7 @@ def _flatten(
 ) -> None:
     """Outermost first; each member is followed by its own causes in ``related``."""
     current: _Error | None = error
-    while current is not None and len(chain) < MAX_CHAIN:
+    while current is not None and len(chain) < MAX_EXCEPTIONS:
         chain.append(replace(current.info, relation=relation))
         for member in current.members:
             member_chain: list[ExceptionInfo] = []
@@ -322,17 +320,3 @@ def _log_message(lines: list[str], header_index: int, prefix: str) -> str:
     if len(before) >= 3 and _CARET.match(before[-1]):
         before = before[:-3]  # the crash header: file:line, the source line, the caret
     return "\n".join(before)[:2000]
-
-
-def _cap_frames(frames: list[Frame]) -> tuple[tuple[Frame, ...], int]:
-    if len(frames) <= MAX_FRAMES_HEAD + MAX_FRAMES_TAIL:
-        return tuple(frames), 0
-    kept = frames[:MAX_FRAMES_HEAD] + frames[-MAX_FRAMES_TAIL:]
-    return tuple(kept), len(frames) - len(kept)
-
-
-def _cap_chain(chain: tuple[ExceptionInfo, ...]) -> tuple[ExceptionInfo, ...]:
-    if len(chain) <= MAX_CHAIN:
-        return chain
-    half = MAX_CHAIN // 2
-    return chain[:half] + chain[-half:]

@@ -34,15 +34,14 @@ import re
 
 from logship.records import ExceptionInfo, Frame, Relation, Trace
 
+from ._limits import MAX_EXCEPTIONS, cap_frames
+
 _LEVEL_NAMES = (
     r"Fatal error|Parse error|Warning|Notice|Deprecated|Recoverable fatal error"
     r"|Catchable fatal error|Strict Standards"
 )
 MARKER = rf"PHP (?:{_LEVEL_NAMES}):|^(?:Fatal error|Parse error): |^Stack trace:$"
 
-MAX_FRAMES_HEAD = 250
-MAX_FRAMES_TAIL = 250
-MAX_CHAIN = 100
 MAX_HEADER_LINES = 200  # lines of a multi-line exception message
 
 _LEVEL_LINE = re.compile(
@@ -103,7 +102,7 @@ def _exceptions(lines: list[str], index: int, first: str) -> tuple[ExceptionInfo
     """
     printed: list[ExceptionInfo] = []
     end = len(lines)
-    while index < end and len(printed) < MAX_CHAIN:
+    while index < end and len(printed) < MAX_EXCEPTIONS:
         parsed = _exception(lines, index, first)
         if parsed is None:
             break
@@ -165,7 +164,7 @@ def _exception(lines: list[str], index: int, first: str) -> tuple[ExceptionInfo,
     if index < end and lines[index].lstrip().startswith("thrown in "):
         index += 1
     frames = _frames(where.group("file"), int(where.group("line")), calls)
-    kept, cut = _cap_frames(frames)
+    kept, cut = cap_frames(frames)
     return (
         ExceptionInfo(type=kind.group("type"), message=message, frames=kept, frames_omitted=cut),
         index,
@@ -216,10 +215,3 @@ def _frame(call: str, filename: str, lineno: int | None) -> Frame:
         lineno=lineno,
         in_app=bool(filename) and not _NOT_IN_APP.search(filename),
     )
-
-
-def _cap_frames(frames: list[Frame]) -> tuple[tuple[Frame, ...], int]:
-    if len(frames) <= MAX_FRAMES_HEAD + MAX_FRAMES_TAIL:
-        return tuple(frames), 0
-    kept = frames[:MAX_FRAMES_HEAD] + frames[-MAX_FRAMES_TAIL:]
-    return tuple(kept), len(frames) - len(kept)

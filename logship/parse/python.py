@@ -28,12 +28,10 @@ from dataclasses import dataclass, field, replace
 
 from logship.records import ExceptionInfo, Frame, Relation, Trace
 
+from ._limits import MAX_EXCEPTIONS, cap_chain, cap_frames
+
 MARKER = r"^[ |+]*(?:Exception Group )?Traceback \(most recent call last\):"
 
-MAX_FRAMES_HEAD = 250  # frames kept from the outermost call...
-MAX_FRAMES_TAIL = 250  # ...and from the raising end; the middle is counted, not kept
-MAX_CHAIN = 100  # exceptions kept per chain: the outer half and the root-cause half
-MAX_RELATED = 100
 MAX_MESSAGE_LINES = 200
 MAX_GROUP_DEPTH = 12  # Python itself stops drawing nested groups at depth 10
 
@@ -76,8 +74,8 @@ def parse(text: str) -> Trace | None:
     message = "\n".join(line.strip() for line in lines[:start] if line.strip())
     return Trace(
         language="python",
-        chain=_cap_chain(chain),
-        related=tuple(related[:MAX_RELATED]),
+        chain=cap_chain(chain),
+        related=tuple(related[:MAX_EXCEPTIONS]),
         message=message[:2000],
     )
 
@@ -172,7 +170,7 @@ def _parse_exception(lines: list[str], index: int, depth: int) -> tuple[_Node | 
             break
         message_lines.append(line)
         index += 1
-    kept, cut = _cap_frames(frames)
+    kept, cut = cap_frames(frames)
     node = _Node(
         ExceptionInfo(
             type=head.group(1),
@@ -275,19 +273,3 @@ def _module(filename: str) -> str:
     if stem == "__init__" and len(path) > 1:
         return path[-2]
     return stem
-
-
-def _cap_frames(frames: list[Frame]) -> tuple[tuple[Frame, ...], int]:
-    """Keep the outermost and the innermost frames of a runaway stack; count the rest."""
-    if len(frames) <= MAX_FRAMES_HEAD + MAX_FRAMES_TAIL:
-        return tuple(frames), 0
-    kept = frames[:MAX_FRAMES_HEAD] + frames[-MAX_FRAMES_TAIL:]
-    return tuple(kept), len(frames) - len(kept)
-
-
-def _cap_chain(chain: tuple[ExceptionInfo, ...]) -> tuple[ExceptionInfo, ...]:
-    # The outermost exceptions say what failed, the innermost why: keep both ends.
-    if len(chain) <= MAX_CHAIN:
-        return chain
-    half = MAX_CHAIN // 2
-    return chain[:half] + chain[-half:]

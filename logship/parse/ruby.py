@@ -21,11 +21,10 @@ from dataclasses import dataclass, replace
 
 from logship.records import ExceptionInfo, Frame, Relation, Trace
 
+from ._limits import MAX_EXCEPTIONS, cap_frames
+
 MARKER = r"^[ \t]*(?:from )?\S+:\d+:in [`']"
 
-MAX_FRAMES_HEAD = 250
-MAX_FRAMES_TAIL = 250
-MAX_CHAIN = 100
 MAX_MESSAGE_LINES = 200
 
 # Ruby frames are "<file>:<line>:in `<label>'" (3.4: "'<label>'"). Only the head is a
@@ -47,7 +46,7 @@ def parse(text: str) -> Trace | None:
         return None
     index, logger_style = start
     chain: list[ExceptionInfo] = []
-    while index < len(lines) and len(chain) < MAX_CHAIN:
+    while index < len(lines) and len(chain) < MAX_EXCEPTIONS:
         parsed = _exception(lines, index, logger_style=logger_style)
         if parsed is None:
             break
@@ -166,7 +165,7 @@ def _exception(
             frames.append(frame)
         index += 1
     frames.reverse()  # Ruby prints the raising frame first
-    kept, dropped = _cap_frames(frames)
+    kept, dropped = cap_frames(frames)
     exception = ExceptionInfo(
         type=head.type,
         message="\n".join([head.message, *continuation]).strip("\n"),
@@ -206,10 +205,3 @@ def _frame(filename: str, lineno: str, label: str) -> Frame:
         lineno=int(lineno),
         in_app=not _NOT_IN_APP.search(filename),
     )
-
-
-def _cap_frames(frames: list[Frame]) -> tuple[tuple[Frame, ...], int]:
-    if len(frames) <= MAX_FRAMES_HEAD + MAX_FRAMES_TAIL:
-        return tuple(frames), 0
-    kept = frames[:MAX_FRAMES_HEAD] + frames[-MAX_FRAMES_TAIL:]
-    return tuple(kept), len(frames) - len(kept)

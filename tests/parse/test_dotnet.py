@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from logship.parse import dotnet
+from logship.parse._limits import MAX_EXCEPTIONS, MAX_FRAMES_KEPT
 from logship.records import Relation, Trace
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "traces"
@@ -229,8 +230,8 @@ class TestLimits:
         trace = dotnet.parse("System.StackOverflowException: deep\n" + frame * 100_000)
         assert trace is not None
         (exc,) = trace.chain
-        assert len(exc.frames) == 2 * dotnet.MAX_FRAMES_KEPT
-        assert exc.frames_omitted == 100_000 - 2 * dotnet.MAX_FRAMES_KEPT
+        assert len(exc.frames) == 2 * MAX_FRAMES_KEPT
+        assert exc.frames_omitted == 100_000 - 2 * MAX_FRAMES_KEPT
 
     def test_inner_chain_capped(self) -> None:
         """More inner exceptions than MAX_EXCEPTIONS stop at the cap."""
@@ -238,7 +239,7 @@ class TestLimits:
         text = "Shop.E0Exception: 0\n" + headers + "   at Shop.A.B() in /src/A.cs:line 1\n"
         trace = dotnet.parse(text)
         assert trace is not None
-        assert len(trace.chain) == dotnet.MAX_EXCEPTIONS
+        assert len(trace.chain) == MAX_EXCEPTIONS
 
 
 class TestRobustness:

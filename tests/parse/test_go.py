@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from logship.parse import go
+from logship.parse._limits import MAX_FRAMES_KEPT
 from logship.records import Relation, Trace
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "traces"
@@ -194,8 +195,8 @@ class TestLimits:
         trace = go.parse(text)
         assert trace is not None
         (exc,) = trace.chain
-        assert len(exc.frames) == 2 * go.MAX_FRAMES_KEPT
-        assert exc.frames_omitted == 100_000 - 2 * go.MAX_FRAMES_KEPT
+        assert len(exc.frames) == 2 * MAX_FRAMES_KEPT
+        assert exc.frames_omitted == 100_000 - 2 * MAX_FRAMES_KEPT
 
 
 class TestRobustness:

@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from logship.parse import java
+from logship.parse._limits import MAX_EXCEPTIONS, MAX_FRAMES_KEPT
 from logship.records import Relation, Trace
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "traces"
@@ -148,8 +149,8 @@ class TestParse:
         (exc,) = parsed("stack_overflow.txt").chain
         assert exc.type == "java.lang.StackOverflowError"
         assert exc.message == ""
-        assert len(exc.frames) == 2 * java.MAX_FRAMES_KEPT
-        assert exc.frames_omitted == 1024 - 2 * java.MAX_FRAMES_KEPT
+        assert len(exc.frames) == 2 * MAX_FRAMES_KEPT
+        assert exc.frames_omitted == 1024 - 2 * MAX_FRAMES_KEPT
         assert all(f.function == "depth" and f.in_app for f in exc.frames)
 
 
@@ -271,8 +272,8 @@ class TestLimits:
         assert trace is not None
         (exc,) = trace.chain
         assert exc.type == "java.lang.StackOverflowError"
-        assert len(exc.frames) == 2 * java.MAX_FRAMES_KEPT
-        assert exc.frames_omitted == 100_000 - 2 * java.MAX_FRAMES_KEPT
+        assert len(exc.frames) == 2 * MAX_FRAMES_KEPT
+        assert exc.frames_omitted == 100_000 - 2 * MAX_FRAMES_KEPT
 
     def test_chain_depth_capped(self) -> None:
         """A chain deeper than MAX_EXCEPTIONS stops at the cap instead of growing."""
@@ -281,8 +282,8 @@ class TestLimits:
         text += "".join(f"Caused by: com.example.E{i}: {i}\n{frame}" for i in range(1, 500))
         trace = java.parse(text)
         assert trace is not None
-        assert len(trace.chain) == java.MAX_EXCEPTIONS
-        assert trace.chain[-1].type == f"com.example.E{java.MAX_EXCEPTIONS - 1}"
+        assert len(trace.chain) == MAX_EXCEPTIONS
+        assert trace.chain[-1].type == f"com.example.E{MAX_EXCEPTIONS - 1}"
 
 
 class TestInApp:

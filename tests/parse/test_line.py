@@ -8,7 +8,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from logship.parse.line import LEVELS, LinePrefix, normalize_level, parse_prefix
+from logship.parse.line import (
+    LEVELS,
+    LinePrefix,
+    message_before,
+    normalize_level,
+    parse_prefix,
+)
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "traces"
 
@@ -252,6 +258,31 @@ class TestNoPrefix:
         """In Go's layout a first word that is no level stays in the message."""
         prefix = parse_prefix("2024/05/01 12:00:00 http: panic serving 127.0.0.1:1: boom")
         assert prefix == LinePrefix("", "", "http: panic serving 127.0.0.1:1: boom")
+
+
+class TestMessageBefore:
+    def test_prefixes_and_blank_lines_are_dropped(self) -> None:
+        """Each line's log prefix is removed; blank lines and prefix-only lines give nothing."""
+        before = [
+            "2024-05-01 12:00:00.123 ERROR [main] c.e.OrderController - Failed to place order",
+            "",
+            "   while charging card",
+            "May 01, 2024 12:00:00 PM com.example.Orders place",
+        ]
+        assert message_before(before) == "Failed to place order\nwhile charging card"
+
+    def test_only_the_last_lines_are_read(self) -> None:
+        """A long run of lines above a trace contributes its last 20 only."""
+        before = [f"line {number}" for number in range(30)]
+        assert message_before(before).splitlines() == [f"line {n}" for n in range(10, 30)]
+
+    def test_skip_drops_a_runtime_banner(self) -> None:
+        """A line ``skip`` accepts is left out; it gets the line as written."""
+        before = ["order 42 failed", "Unhandled Exception:", "runtime: stack exceeded"]
+        assert (
+            message_before(before, skip=lambda line: line.startswith("runtime: "))
+            == "order 42 failed\nUnhandled Exception:"
+        )
 
 
 class TestRobustness:

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from logship.parse import node
+from logship.parse._limits import MAX_FRAMES_KEPT
 from logship.records import Relation
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "traces"
@@ -176,7 +177,7 @@ class TestParse:
         trace = node.parse(fixture("deep_stack.txt"))
         assert trace is not None
         exc = trace.chain[0]
-        assert len(exc.frames) == node.MAX_FRAMES_HEAD + node.MAX_FRAMES_TAIL
+        assert len(exc.frames) == 2 * MAX_FRAMES_KEPT
         assert exc.frames_omitted == 808 - len(exc.frames)
         assert exc.frames[-1].lineno == 7
 
@@ -254,9 +255,7 @@ class TestRobustness:
         if trace is not None:
             assert trace.chain
             assert trace.chain[0].relation is None
-            assert all(
-                len(e.frames) <= node.MAX_FRAMES_HEAD + node.MAX_FRAMES_TAIL for e in trace.chain
-            )
+            assert all(len(e.frames) <= 2 * MAX_FRAMES_KEPT for e in trace.chain)
 
     @settings(max_examples=200, deadline=None)
     @given(st.text(max_size=300))

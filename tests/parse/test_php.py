@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from logship.parse import php
+from logship.parse._limits import MAX_FRAMES_KEPT
 from logship.records import Relation
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "traces"
@@ -166,9 +167,7 @@ class TestRobustness:
         if trace is not None:
             assert trace.chain
             assert trace.chain[0].relation is None
-            assert all(
-                len(e.frames) <= php.MAX_FRAMES_HEAD + php.MAX_FRAMES_TAIL for e in trace.chain
-            )
+            assert all(len(e.frames) <= 2 * MAX_FRAMES_KEPT for e in trace.chain)
 
     @settings(max_examples=200, deadline=None)
     @given(st.text(max_size=300))

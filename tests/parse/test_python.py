@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from logship.parse import python
+from logship.parse._limits import MAX_EXCEPTIONS, MAX_FRAMES_KEPT
 from logship.records import Relation
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "traces"
@@ -138,7 +139,7 @@ class TestParse:
         trace = python.parse(fixture("mutual_recursion.txt"))
         assert trace is not None
         exc = trace.chain[0]
-        assert len(exc.frames) == python.MAX_FRAMES_HEAD + python.MAX_FRAMES_TAIL
+        assert len(exc.frames) == 2 * MAX_FRAMES_KEPT
         assert exc.frames_omitted == 1000 - len(exc.frames)
         assert exc.frames[0].function == "<module>"
         assert exc.frames[-1].function == "ping"
@@ -147,7 +148,7 @@ class TestParse:
         """A 120-deep cause chain keeps its outermost and its root-cause ends."""
         trace = python.parse(fixture("deep_chain.txt"))
         assert trace is not None
-        assert len(trace.chain) == python.MAX_CHAIN
+        assert len(trace.chain) == MAX_EXCEPTIONS
         assert trace.chain[0].message == "level 119"
         assert trace.chain[-1].message == "bottom"
 
@@ -257,10 +258,7 @@ class TestRobustness:
         if trace is not None:
             assert trace.chain
             assert trace.chain[0].relation is None
-            assert all(
-                len(e.frames) <= python.MAX_FRAMES_HEAD + python.MAX_FRAMES_TAIL
-                for e in trace.chain
-            )
+            assert all(len(e.frames) <= 2 * MAX_FRAMES_KEPT for e in trace.chain)
 
     @settings(max_examples=200, deadline=None)
     @given(st.text(max_size=300))

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from logship.parse import ruby
+from logship.parse._limits import MAX_FRAMES_KEPT
 from logship.records import Relation
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "traces"
@@ -179,9 +180,7 @@ class TestRobustness:
         if trace is not None:
             assert trace.chain
             assert trace.chain[0].relation is None
-            assert all(
-                len(e.frames) <= ruby.MAX_FRAMES_HEAD + ruby.MAX_FRAMES_TAIL for e in trace.chain
-            )
+            assert all(len(e.frames) <= 2 * MAX_FRAMES_KEPT for e in trace.chain)
 
     @settings(max_examples=200, deadline=None)
     @given(st.text(max_size=300))
