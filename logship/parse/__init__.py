@@ -80,7 +80,9 @@ def parse_record(record: LogRecord, config: Config) -> ParsedError | None:
         # 'Exception in thread "main" ...'): the trace supplies the message then.
         message = prefix.message if prefix else ""
         logger = prefix.logger if prefix else ""
-        service_field, context = "", find_context(text)
+        # The request context is looked for only once the record proves to be an
+        # error: its patterns cost more than the rest of rejecting an INFO line.
+        service_field, context = "", None
         trace_text = text
 
     minimum = level_rank(config.min_level)
@@ -103,6 +105,8 @@ def parse_record(record: LogRecord, config: Config) -> ParsedError | None:
     if trace is not None:
         trace = _mark_in_app(trace, config.in_app_prefixes)
         message = message or trace.message or trace.chain[0].message
+    if context is None:
+        context = find_context(text)
     return ParsedError(
         record=record,
         service=service_name(record, service_field, config),

@@ -21,6 +21,7 @@ rebuilt here into the text Python prints, from what they keep:
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -202,15 +203,26 @@ def _lookup(data: Mapping[str, Any], dotted: str) -> Any:
     """``data[dotted]``, or the nested ``data[a][b]`` for ``"a.b"``, or any mix of both."""
     if dotted in data:
         return data[dotted]
-    parts = dotted.split(".")
-    for cut in range(len(parts) - 1, 0, -1):
-        head = ".".join(parts[:cut])
+    for head, rest in _cuts(dotted):
         inner = data.get(head)
         if isinstance(inner, Mapping):
-            found = _lookup(inner, ".".join(parts[cut:]))
+            found = _lookup(inner, rest)
             if found is not None:
                 return found
     return None
+
+
+@functools.cache
+def _cuts(dotted: str) -> tuple[tuple[str, str], ...]:
+    """``(head, rest)`` for each way to cut ``dotted`` at a dot, longest head first.
+
+    Cached: every JSON line looks up dozens of the same field names, and
+    splitting and joining them again was most of the cost of an INFO line.
+    """
+    parts = dotted.split(".")
+    return tuple(
+        (".".join(parts[:cut]), ".".join(parts[cut:])) for cut in range(len(parts) - 1, 0, -1)
+    )
 
 
 def _text(data: Mapping[str, Any], names: tuple[str, ...]) -> str:
