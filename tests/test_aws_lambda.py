@@ -246,9 +246,13 @@ def lambda_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_REGION", REGION)
     monkeypatch.setenv("SENTRY_ENVIRONMENT", "staging")
+    # The logger is cached per container and bound to the sys.stdout of its first
+    # call: a fresh one per test writes where this test's capsys reads.
     aws_lambda.container.cache_clear()
+    aws_lambda._log.cache_clear()
     yield
     aws_lambda.container.cache_clear()
+    aws_lambda._log.cache_clear()
 
 
 @pytest.mark.usefixtures("lambda_env")
