@@ -13,12 +13,23 @@ from __future__ import annotations
 from collections import deque
 from typing import Generic, TypeVar
 
-__all__ = ["MAX_EXCEPTIONS", "MAX_FRAMES_KEPT", "FrameWindow", "cap_chain", "cap_frames"]
+__all__ = [
+    "CHAIN_END_KEPT",
+    "MAX_EXCEPTIONS",
+    "MAX_FRAMES_KEPT",
+    "FrameWindow",
+    "cap_chain",
+    "cap_frames",
+    "chain_window",
+]
 
 # Frames kept from each end of one exception's stack; the middle is counted, not kept.
 MAX_FRAMES_KEPT = 250
 # Exceptions kept in one chain, and separately among the related (suppressed, grouped) ones.
 MAX_EXCEPTIONS = 100
+# Exceptions kept from each end of a longer chain: the outermost say what the
+# service was doing, the innermost (the root cause) why it failed.
+CHAIN_END_KEPT = MAX_EXCEPTIONS // 2
 
 T = TypeVar("T")
 
@@ -35,8 +46,7 @@ def cap_chain(chain: tuple[T, ...]) -> tuple[T, ...]:
     """At most :data:`MAX_EXCEPTIONS` of ``chain``: its outer half and its root-cause half."""
     if len(chain) <= MAX_EXCEPTIONS:
         return chain
-    half = MAX_EXCEPTIONS // 2
-    return chain[:half] + chain[-half:]
+    return chain[:CHAIN_END_KEPT] + chain[-CHAIN_END_KEPT:]
 
 
 class FrameWindow(Generic[T]):
@@ -62,6 +72,11 @@ class FrameWindow(Generic[T]):
         else:
             self._tail.append(item)
 
+    @property
+    def latest(self) -> T:
+        """The item added last (always kept); IndexError when nothing was added."""
+        return self._tail[-1] if self._tail else self._head[-1]
+
     def kept(self) -> list[T]:
         """The items kept, in the order they were added."""
         return self._head + list(self._tail)
@@ -70,3 +85,12 @@ class FrameWindow(Generic[T]):
     def omitted(self) -> int:
         """How many items were added but not kept (those between the two ends)."""
         return self.count - len(self._head) - len(self._tail)
+
+
+def chain_window() -> FrameWindow[T]:
+    """A window over a chain read one exception at a time: keeps what :func:`cap_chain` keeps.
+
+    For parsers that meet exceptions one after another in the text: however
+    deep the chain, only :data:`MAX_EXCEPTIONS` of them (and their frames) are held.
+    """
+    return FrameWindow(CHAIN_END_KEPT)

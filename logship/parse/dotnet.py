@@ -16,6 +16,9 @@ the frame blocks innermost first::
        --- End of inner exception stack trace ---
        at Shop.Orders.OrderService.PlaceOrder(Int64 orderId) in /src/OrderService.cs:line 42
 
+A chain longer than :data:`~._limits.MAX_EXCEPTIONS` keeps its outermost and
+innermost halves; the frame blocks of the exceptions between are read past.
+
 Frame lines: CoreCLR ``at Ns.Type.Method(Type name) in /path/File.cs:line 42``,
 Mono ``at Ns.Type.Method (Type name) [0x00012] in /path/File.cs:42``. A frame is
 told from a Java or Node.js one by its parameter list: empty, or typed names
@@ -29,7 +32,7 @@ from dataclasses import dataclass, field
 
 from logship.records import ExceptionInfo, Frame, Relation, Trace
 
-from ._limits import MAX_EXCEPTIONS, FrameWindow
+from ._limits import FrameWindow, chain_window
 from .line import message_before
 
 __all__ = ["MARKER", "parse"]
@@ -102,8 +105,9 @@ def parse(text: str) -> Trace | None:
     start = _find_header(lines)
     if start is None:
         return None
-    chain: list[_Building] = []
-    headers = _add_headers(chain, _strip_header_prefix(lines[start].strip()))
+    # Both ends of an over-long chain are kept: the root cause's header is the last.
+    headers: FrameWindow[_Building] = chain_window()
+    _add_headers(headers, _strip_header_prefix(lines[start].strip()))
     index = start + 1
     # The header part: inner-exception arrows and message continuation lines.
     while index < len(lines):
@@ -111,17 +115,16 @@ def parse(text: str) -> Trace | None:
         if _frame_parts(body) is not None or body.startswith(_END_OF_INNER):
             break
         if body.startswith(_INNER_ARROW.strip() + " "):
-            found = _add_headers(chain, body[len(_INNER_ARROW) - 1 :])
-            if not found:
+            if not _add_headers(headers, body[len(_INNER_ARROW) - 1 :]):
                 break
-            headers += found
-        elif len(chain[-1].message_lines) < _MAX_MESSAGE_LINES:
-            chain[-1].message_lines.append(lines[index].rstrip())
+        elif len(headers.latest.message_lines) < _MAX_MESSAGE_LINES:
+            headers.latest.message_lines.append(lines[index].rstrip())
         else:
             break
         index += 1
+    chain = headers.kept()
     # The frame part: blocks innermost first, each closed by "--- End of inner ...".
-    owner = headers - 1  # past the last kept exception while reading dropped ones' frames
+    owner = headers.count - 1  # counts every header, kept or not
     frame_lines = 0
     while index < len(lines):
         body = lines[index].strip()
@@ -129,8 +132,9 @@ def parse(text: str) -> Trace | None:
         parts = _frame_parts(body)
         if parts is not None:
             frame_lines += 1
-            if owner < len(chain):
-                chain[owner].frames.add(parts)
+            position = _kept_position(owner, headers.count, len(chain))
+            if position is not None:
+                chain[position].frames.add(parts)
         elif body.startswith(_END_OF_INNER):
             owner = max(owner - 1, 0)
         elif not body.startswith(_ASYNC_BOUNDARY):
@@ -180,27 +184,38 @@ def _header_type(header: str) -> str:
     return exc_type if "." in exc_type or exc_type.endswith("Exception") else ""
 
 
-def _add_headers(chain: list[_Building], header: str) -> int:
-    """Append the exceptions of one header line (inline " ---> " arrows split it).
+def _add_headers(headers: FrameWindow[_Building], header: str) -> int:
+    """Add the exceptions of one header line (inline " ---> " arrows split it).
 
-    Returns how many headers the line held, counting those past
-    :data:`~._limits.MAX_EXCEPTIONS` that were not kept.
+    Returns how many headers the line held.
     """
     found = 0
-    keep = False
     for position, part in enumerate(header.split(_INNER_ARROW)):
         match = _HEADER.match(part)
         exc_type = _header_type(part) if match else ""
         if match is not None and exc_type:
             found += 1
-            keep = len(chain) < MAX_EXCEPTIONS
-            if keep:
-                chain.append(_Building(exc_type, [(match["message"] or "").strip()]))
+            headers.add(_Building(exc_type, [(match["message"] or "").strip()]))
         elif position == 0:
             return 0  # not a header: "---> (Inner Exception #1) ..." say
-        elif keep:
-            chain[-1].message_lines[-1] += _INNER_ARROW + part  # a message holding " ---> "
+        else:
+            headers.latest.message_lines[-1] += _INNER_ARROW + part  # a message holding " ---> "
     return found
+
+
+def _kept_position(index: int, count: int, kept: int) -> int | None:
+    """Where the ``index``-th of ``count`` headers is among the ``kept`` ones, or None.
+
+    The window keeps the first and the last ``kept // 2`` headers of a longer chain.
+    """
+    if count <= kept:
+        return index
+    half = kept // 2
+    if index < half:
+        return index
+    if index >= count - half:
+        return index - (count - kept)
+    return None  # a dropped exception: its frames are read and let go
 
 
 def _frame_parts(body: str) -> tuple[str, str, str] | None:

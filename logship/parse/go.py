@@ -38,7 +38,7 @@ import re
 
 from logship.records import ExceptionInfo, Frame, Relation, Trace
 
-from ._limits import MAX_EXCEPTIONS, FrameWindow
+from ._limits import FrameWindow, chain_window
 from .line import message_before
 
 __all__ = ["MARKER", "parse"]
@@ -86,7 +86,7 @@ def parse(text: str) -> Trace | None:
     frames, omitted = _frames(lines, goroutine + 1)
     chain = [
         ExceptionInfo(type=exc_type, message=message, relation=Relation.CONTEXT)
-        for exc_type, message in reversed(panics[-MAX_EXCEPTIONS:])
+        for exc_type, message in reversed(panics)
     ]
     chain[0] = ExceptionInfo(
         type=chain[0].type, message=chain[0].message, frames=frames, frames_omitted=omitted
@@ -95,23 +95,28 @@ def parse(text: str) -> Trace | None:
 
 
 def _panics(lines: list[str]) -> tuple[list[tuple[str, str]], int]:
-    """The (type, message) of each panic line, first raised first, and where they start."""
-    panics: list[tuple[str, list[str]]] = []
+    """The (type, message) of each panic line, first raised first, and where they start.
+
+    Of more than :data:`~._limits.MAX_EXCEPTIONS` panics the first raised (the
+    root cause) and the last (what ended the program) are kept, as many of each.
+    """
+    panics: FrameWindow[tuple[str, list[str]]] = chain_window()
     first = len(lines)
     continuing = False  # lines after a panic line continue its value, up to a blank line
     for index, line in enumerate(lines):
         nested = line.startswith("\t")  # "\tpanic: B" after "panic: A [recovered]"
         kind, _, value = line.lstrip("\t").partition(": ")
-        if (kind == "panic" and (panics or not nested)) or (kind == "fatal error" and not nested):
-            if not panics:
+        started = panics.count > 0
+        if (kind == "panic" and (started or not nested)) or (kind == "fatal error" and not nested):
+            if not started:
                 first = index
-            panics.append((kind, [_RECOVERED.sub("", value)]))
+            panics.add((kind, [_RECOVERED.sub("", value)]))
             continuing = True
         elif not line.strip() or line.startswith("[signal "):
             continuing = continuing and bool(line.strip())
-        elif continuing and len(panics[-1][1]) < _MAX_MESSAGE_LINES:
-            panics[-1][1].append(line)
-    return [_typed(kind, "\n".join(parts)) for kind, parts in panics], first
+        elif continuing and len(panics.latest[1]) < _MAX_MESSAGE_LINES:
+            panics.latest[1].append(line)
+    return [_typed(kind, "\n".join(parts)) for kind, parts in panics.kept()], first
 
 
 def _typed(kind: str, value: str) -> tuple[str, str]:

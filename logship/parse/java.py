@@ -22,7 +22,9 @@ turned around to the usual outermost-first order.
 
 One pass over the lines, no regex that can backtrack across lines; each
 exception keeps its first and last :data:`~._limits.MAX_FRAMES_KEPT` frames and counts
-the rest in ``frames_omitted``.
+the rest in ``frames_omitted``. A chain longer than :data:`~._limits.MAX_EXCEPTIONS`
+(a retry loop wrapping its last failure) keeps its outermost and innermost halves,
+so the root cause is still last.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from dataclasses import dataclass, field
 
 from logship.records import ExceptionInfo, Frame, Relation, Trace
 
-from ._limits import MAX_EXCEPTIONS, FrameWindow
+from ._limits import MAX_EXCEPTIONS, FrameWindow, chain_window
 from .line import message_before
 
 __all__ = ["MARKER", "parse"]
@@ -137,11 +139,14 @@ class _Reader:
     def __init__(self, header: str, indent: int) -> None:
         exc_type, message = _split_header(_THREAD_PREFIX.sub("", header, count=1))
         self.current = _Building(exc_type, [message], None)
-        self.chain: list[_Building] = [self.current]
+        # Both ends of an over-long chain: the root cause is last, however deep.
+        self.chain: FrameWindow[_Building] = chain_window()
+        self.chain.add(self.current)
         self.related: list[_Building] = []
         self.nests = [_Nest(indent, related=False)]
         self.wrapped = False  # logback's %rEx: root cause first, outer ones "Wrapped by:"
         self.in_message = True  # lines right after a header continue its message
+        self.has_stack = False  # a frame or "... N more" was read: this is a trace
 
     def read(self, raw: str) -> bool:
         """Take one line; False when the trace has ended before it."""
@@ -150,12 +155,14 @@ class _Reader:
             if _FRAME.match(body):
                 self.current.frame_lines.add(body)
                 self.in_message = False
+                self.has_stack = True
                 return True
         elif body.startswith("..."):
             more = _MORE.match(body)
             if more:
                 self.current.more += int(more.group(1))
                 self.in_message = False
+                self.has_stack = self.has_stack or self.current.more > 0
                 return True
         else:
             kind, _, rest = body.partition(": ")
@@ -178,24 +185,24 @@ class _Reader:
                 nests.pop()
             self.wrapped = self.wrapped or (kind == "Wrapped by" and not nests[-1].related)
             relation = Relation.CAUSE
-        target = self.related if nests[-1].related else self.chain
-        if len(target) >= MAX_EXCEPTIONS:
-            return False
         exc_type, message = _split_header(rest)
         self.current = _Building(exc_type, [message], relation)
-        target.append(self.current)
+        if not nests[-1].related:
+            self.chain.add(self.current)
+        elif len(self.related) < MAX_EXCEPTIONS:
+            self.related.append(self.current)
+        # Past the related limit the exception is still read, so that the main
+        # chain's causes printed after it are found; it is just not kept.
         self.in_message = True
         return True
 
     def trace(self, message: str) -> Trace | None:
-        chain = self.chain
+        chain = self.chain.kept()
         if self.wrapped:
             chain.reverse()
             for position, building in enumerate(chain):
                 building.relation = Relation.CAUSE if position else None
-        if not any(
-            building.frame_lines.count or building.more for building in chain + self.related
-        ):
+        if not self.has_stack:
             return None  # a header-like line with no stack: not a trace
         return Trace(
             language="java",

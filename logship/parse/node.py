@@ -19,6 +19,12 @@ were rejected] {``); pino's serializer appends causes as ``caused by: Error:
 ...`` lines. A crash starts with the throwing line's ``file:line``, the source
 and a caret, skipped here, and ends with ``Node.js v20...``.
 
+Causes are read in a loop, not by recursion, and only both ends of a chain
+longer than :data:`~._limits.MAX_EXCEPTIONS` are kept: a retry loop can wrap an
+error a thousand times, and the root cause is the innermost. Frames that
+util.inspect elides as matching the cause's (``... 6 lines matching cause stack
+trace ...``) are counted in ``frames_omitted``.
+
 An error with a code keeps it in its type as Node prints it,
 ``TypeError [ERR_INVALID_ARG_TYPE]``: the code names the failure better than
 the message does.
@@ -31,11 +37,11 @@ from dataclasses import dataclass, field, replace
 
 from logship.records import ExceptionInfo, Frame, Relation, Trace
 
-from ._limits import MAX_EXCEPTIONS, cap_chain, cap_frames
+from ._limits import MAX_EXCEPTIONS, FrameWindow, cap_frames, chain_window
 
 MARKER = r"^ +at \S|^ *\[[A-Z]\w*(?: \[[\w-]+\])?: "
 
-MAX_DEPTH = 100  # causes and members nested inside each other
+MAX_DEPTH = 100  # AggregateError members nested inside each other (causes are not bounded)
 MAX_HEADER_SEARCH = 10  # lines of a multi-line message searched for the header or frames
 
 _NAME = r"[A-Za-z_$][\w$.]*"
@@ -53,6 +59,8 @@ _LOOSE_HEADER = re.compile(
 )
 _BRACKET_HEADER = re.compile(rf"\s*\[(?P<type>{_NAME})(?P<code> \[[\w-]+\])?: (?P<message>.*)\]$")
 _CARET = re.compile(r"\s*\^+\s*$")
+# util.inspect's stand-in for the frames an error shares with its cause.
+_MATCHING_CAUSE = re.compile(r" +\.\.\. (\d+) lines matching cause stack trace \.\.\.$")
 _CAUSE_PROPERTY = "[cause]: "
 _ERRORS_PROPERTY = "[errors]: ["
 _PINO_CAUSE = "caused by: "
@@ -73,8 +81,18 @@ class _Header:
 @dataclass(slots=True)
 class _Error:
     info: ExceptionInfo
-    cause: _Error | None = None
-    members: list[_Error] = field(default_factory=list)  # AggregateError's errors
+    # AggregateError's errors, each with its own causes; the first MAX_EXCEPTIONS.
+    members: list[FrameWindow[_Error]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Block:
+    """The ``{ ... }`` property block of an error, opened and not yet closed."""
+
+    error: _Error
+    indent: int  # of the error's header line; the closing brace is no deeper
+    inner: str  # the indentation of the block's properties
+    caused: bool = False  # its [cause] has been read
 
 
 def parse(text: str) -> Trace | None:
@@ -84,13 +102,13 @@ def parse(text: str) -> Trace | None:
     if start is None:
         return None
     header_index, header = start
-    error, _ = _parse_error(lines, header_index + 1, header, 0)
+    errors, _ = _parse_chain(lines, header_index + 1, header, 0)
     chain: list[ExceptionInfo] = []
     related: list[ExceptionInfo] = []
-    _flatten(error, None, chain, related)
+    _flatten(errors, None, chain, related)
     return Trace(
         language="node",
-        chain=cap_chain(tuple(chain)),
+        chain=tuple(chain),
         related=tuple(related[:MAX_EXCEPTIONS]),
         message=_log_message(lines, header_index, header.prefix),
     )
@@ -157,8 +175,39 @@ def _header_above(lines: list[str], frame_index: int) -> tuple[int, _Header] | N
     return (frame_index - 1, header) if header is not None else None
 
 
-def _parse_error(lines: list[str], index: int, header: _Header, depth: int) -> tuple[_Error, int]:
-    """The error whose header line is just before ``index``; returns it and the index after it."""
+def _parse_chain(
+    lines: list[str], index: int, header: _Header, depth: int
+) -> tuple[FrameWindow[_Error], int]:
+    """The error whose header is just before ``index`` and its causes, outermost first.
+
+    Returns both ends of the chain and the index after it. Each cause is nested
+    in the block of the error before it (util.inspect's ``[cause]:``) or follows
+    it (pino's ``caused by:``); a stack of open blocks replaces recursion.
+    """
+    chain: FrameWindow[_Error] = chain_window()
+    blocks: list[_Block] = []
+    end = len(lines)
+    current: _Header | None = header
+    while current is not None:
+        error, index, opens = _parse_error(lines, index, current)
+        chain.add(error)
+        if opens:
+            blocks.append(_Block(error, current.indent, " " * (current.indent + 2)))
+        current = None
+        while current is None and blocks and index < end:
+            current, index = _read_property(lines, index, blocks, depth)
+        if current is None and not blocks and index < end and lines[index].startswith(_PINO_CAUSE):
+            current = _read_header(lines[index][len(_PINO_CAUSE) :], 0, strict=False)
+            if current is not None:
+                index += 1
+    return chain, index
+
+
+def _parse_error(lines: list[str], index: int, header: _Header) -> tuple[_Error, int, bool]:
+    """The error whose header line is just before ``index``, without its property block.
+
+    Returns it, the index after its frames and whether a ``{ ... }`` block follows.
+    """
     message = [header.message]
     opens = header.opens
     end = len(lines)
@@ -170,7 +219,15 @@ def _parse_error(lines: list[str], index: int, header: _Header, depth: int) -> t
                 index = scan
                 break
     frames: list[Frame] = []
-    while not opens and index < end and _is_frame(lines[index]):
+    elided = 0
+    while not opens and index < end:
+        if not _is_frame(lines[index]):
+            matching = _MATCHING_CAUSE.match(lines[index])
+            if matching is None:
+                break
+            elided += int(matching.group(1))
+            index += 1
+            continue
         text, opens = _split_open(lines[index])
         index += 1
         if text.endswith(","):
@@ -184,37 +241,34 @@ def _parse_error(lines: list[str], index: int, header: _Header, depth: int) -> t
             type=header.type,
             message="\n".join(message).strip(),
             frames=kept,
-            frames_omitted=cut,
+            frames_omitted=cut + elided,
         )
     )
-    if opens:
-        index = _parse_properties(lines, index, header.indent, error, depth)
-    if index < end and lines[index].startswith(_PINO_CAUSE) and depth < MAX_DEPTH:
-        cause_header = _read_header(lines[index][len(_PINO_CAUSE) :], 0, strict=False)
-        if cause_header is not None:
-            error.cause, index = _parse_error(lines, index + 1, cause_header, depth + 1)
-    return error, index
+    return error, index, opens
 
 
-def _parse_properties(lines: list[str], index: int, indent: int, error: _Error, depth: int) -> int:
-    """The ``{ ... }`` block util.inspect prints after an error; returns the index after it."""
-    end = len(lines)
-    inner = " " * (indent + 2)
-    while index < end:
-        line = lines[index]
-        if line.strip() in ("}", "},") and _indent(line) <= indent:
-            return index + 1
-        if depth < MAX_DEPTH and line.startswith(inner + _CAUSE_PROPERTY):
-            text = line[len(inner) + len(_CAUSE_PROPERTY) :]
-            header = _read_header(text, indent + 2, strict=False)
-            if header is not None and (header.bracketed or _next_is_frame(lines, index)):
-                error.cause, index = _parse_error(lines, index + 1, header, depth + 1)
-                continue
-        if depth < MAX_DEPTH and line.startswith(inner + _ERRORS_PROPERTY):
-            index = _parse_members(lines, index + 1, indent + 2, error, depth)
-            continue
-        index += 1
-    return index
+def _read_property(
+    lines: list[str], index: int, blocks: list[_Block], depth: int
+) -> tuple[_Header | None, int]:
+    """One line of the innermost open block; returns the header of a cause, if it starts one.
+
+    Closing the block pops it; ``[errors]`` members are read whole. Returns the
+    index after what was read.
+    """
+    block = blocks[-1]
+    line = lines[index]
+    if line.strip() in ("}", "},") and _indent(line) <= block.indent:
+        blocks.pop()
+        return None, index + 1
+    if not block.caused and line.startswith(block.inner + _CAUSE_PROPERTY):
+        text = line[len(block.inner) + len(_CAUSE_PROPERTY) :]
+        header = _read_header(text, block.indent + 2, strict=False)
+        if header is not None and (header.bracketed or _next_is_frame(lines, index)):
+            block.caused = True
+            return header, index + 1
+    if depth < MAX_DEPTH and line.startswith(block.inner + _ERRORS_PROPERTY):
+        return None, _parse_members(lines, index + 1, block.indent + 2, block.error, depth)
+    return None, index + 1
 
 
 def _parse_members(lines: list[str], index: int, indent: int, error: _Error, depth: int) -> int:
@@ -226,8 +280,9 @@ def _parse_members(lines: list[str], index: int, indent: int, error: _Error, dep
             return index + 1
         header = _read_header(line, _indent(line), strict=False)
         if header is not None and (header.bracketed or _next_is_frame(lines, index)):
-            member, index = _parse_error(lines, index + 1, header, depth + 1)
-            error.members.append(member)
+            member, index = _parse_chain(lines, index + 1, header, depth + 1)
+            if len(error.members) < MAX_EXCEPTIONS:  # related keeps no more than that
+                error.members.append(member)
             continue
         index += 1
     return index
@@ -255,22 +310,20 @@ def _next_is_frame(lines: list[str], index: int) -> bool:
 
 
 def _flatten(
-    error: _Error,
+    errors: FrameWindow[_Error],
     relation: Relation | None,
     chain: list[ExceptionInfo],
     related: list[ExceptionInfo],
 ) -> None:
     """Outermost first; each member is followed by its own causes in ``related``."""
-    current: _Error | None = error
-    while current is not None and len(chain) < MAX_EXCEPTIONS:
-        chain.append(replace(current.info, relation=relation))
-        for member in current.members:
+    for position, error in enumerate(errors.kept()):
+        chain.append(replace(error.info, relation=relation if position == 0 else Relation.CAUSE))
+        for member in error.members:
             member_chain: list[ExceptionInfo] = []
             nested: list[ExceptionInfo] = []
             _flatten(member, Relation.GROUP, member_chain, nested)
             related.extend(member_chain)
             related.extend(nested)
-        current, relation = current.cause, Relation.CAUSE
 
 
 def _frame(text: str) -> Frame:

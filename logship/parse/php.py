@@ -34,7 +34,7 @@ import re
 
 from logship.records import ExceptionInfo, Frame, Relation, Trace
 
-from ._limits import MAX_EXCEPTIONS, cap_frames
+from ._limits import FrameWindow, cap_frames, chain_window
 
 _LEVEL_NAMES = (
     r"Fatal error|Parse error|Warning|Notice|Deprecated|Recoverable fatal error"
@@ -100,14 +100,15 @@ def _exceptions(lines: list[str], index: int, first: str) -> tuple[ExceptionInfo
     ``first`` stands for ``lines[index]`` without what precedes the exception
     type on it (the level, "Uncaught ", "Next ").
     """
-    printed: list[ExceptionInfo] = []
+    # PHP prints the root cause first: an over-long chain keeps both ends.
+    printed: FrameWindow[ExceptionInfo] = chain_window()
     end = len(lines)
-    while index < end and len(printed) < MAX_EXCEPTIONS:
+    while index < end:
         parsed = _exception(lines, index, first)
         if parsed is None:
             break
         exception, index = parsed
-        printed.append(exception)
+        printed.add(exception)
         while index < end and not lines[index].strip():
             index += 1
         if index < end and lines[index].startswith(_NEXT):
@@ -116,7 +117,7 @@ def _exceptions(lines: list[str], index: int, first: str) -> tuple[ExceptionInfo
         break
     chain = [
         exception if position == 0 else _with_cause(exception)
-        for position, exception in enumerate(reversed(printed))
+        for position, exception in enumerate(reversed(printed.kept()))
     ]
     return tuple(chain)
 

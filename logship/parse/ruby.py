@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 
 from logship.records import ExceptionInfo, Frame, Relation, Trace
 
-from ._limits import MAX_EXCEPTIONS, cap_frames
+from ._limits import FrameWindow, cap_frames, chain_window
 
 MARKER = r"^[ \t]*(?:from )?\S+:\d+:in [`']"
 
@@ -45,19 +45,20 @@ def parse(text: str) -> Trace | None:
     if start is None:
         return None
     index, logger_style = start
-    chain: list[ExceptionInfo] = []
-    while index < len(lines) and len(chain) < MAX_EXCEPTIONS:
+    # Ruby prints the outermost first: an over-long chain keeps both ends, the root last.
+    chain: FrameWindow[ExceptionInfo] = chain_window()
+    while index < len(lines):
         parsed = _exception(lines, index, logger_style=logger_style)
         if parsed is None:
             break
         exception, index = parsed
-        chain.append(exception if not chain else replace(exception, relation=Relation.CAUSE))
+        chain.add(exception if not chain.count else replace(exception, relation=Relation.CAUSE))
         logger_style = False  # Logger prints no causes; what follows is the interpreter's
-    if not chain:
+    if not chain.count:
         return None
     # Logger's line holds the exception itself: no separate log message.
     before = [] if start[1] else [line.strip() for line in lines[: start[0]] if line.strip()]
-    return Trace(language="ruby", chain=tuple(chain), message="\n".join(before)[:2000])
+    return Trace(language="ruby", chain=tuple(chain.kept()), message="\n".join(before)[:2000])
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 
 import pytest
 
 from logship.config import Config, ServiceMapping
 from logship.parse import find_trace, parse_record, service_name
+from logship.parse._limits import MAX_EXCEPTIONS
 from logship.records import LogRecord
 
 TRACES = Path(__file__).parent.parent / "fixtures" / "traces"
@@ -136,3 +138,36 @@ class TestFindTrace:
     def test_text_without_any_marker_is_rejected(self) -> None:
         """Trace-less text never reaches a language parser."""
         assert find_trace("GET /health 200 3ms") is None
+
+
+class TestDeepChains:
+    def test_thousand_deep_java_chain_keeps_its_root_cause(self) -> None:
+        """A 1,000-deep Java chain's root cause (a fingerprint part) is the real innermost type."""
+        with gzip.open(TRACES / "java" / "deep_chain_socket_timeout.txt.gz", "rt") as handle:
+            text = handle.read()
+        error = parse_record(_record(text.rstrip("\n")), Config())
+        assert error is not None
+        assert error.language == "java"
+        assert error.exception_type == "java.lang.RuntimeException"
+        assert error.root_cause_type == "java.net.SocketTimeoutException"
+        assert error.message == "retry level 999 failed"
+        assert len(error.chain) == MAX_EXCEPTIONS
+
+    @pytest.mark.parametrize(
+        ("language", "name", "root_type"),
+        [
+            ("dotnet", "mono_deep_chain.txt.gz", "System.FormatException"),
+            ("node", "deep_cause_inspect.txt.gz", "SyntaxError"),
+            ("php", "deep_chain.txt.gz", "JsonException"),
+            ("ruby", "deep_chain.txt.gz", "JSON::ParserError"),
+        ],
+    )
+    def test_deep_fixtures_are_claimed_with_their_root_cause(
+        self, language: str, name: str, root_type: str
+    ) -> None:
+        """The gzipped deep-chain captures go to their own parser, which keeps the root."""
+        with gzip.open(TRACES / language / name, "rt") as handle:
+            trace = find_trace(handle.read())
+        assert trace is not None
+        assert trace.language == language
+        assert trace.chain[-1].type == root_type

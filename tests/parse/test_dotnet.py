@@ -6,6 +6,7 @@ coreclr_*.txt follow the documented CoreCLR layout (see fixtures/traces/dotnet/R
 
 from __future__ import annotations
 
+import gzip
 import re
 from pathlib import Path
 
@@ -240,6 +241,40 @@ class TestLimits:
         trace = dotnet.parse(text)
         assert trace is not None
         assert len(trace.chain) == MAX_EXCEPTIONS
+        assert [trace.chain[0].type, trace.chain[-1].type] == [
+            "Shop.E0Exception",
+            "Shop.E299Exception",
+        ]
+
+    def test_thousand_deep_inner_chain_keeps_both_ends(self) -> None:
+        """Mono, 1,000 inner exceptions: both ends kept, each with its own frame block."""
+        with gzip.open(FIXTURES / "dotnet" / "mono_deep_chain.txt.gz", "rt") as handle:
+            trace = dotnet.parse(handle.read())
+        assert trace is not None
+        assert len(trace.chain) == MAX_EXCEPTIONS
+        outer, root = trace.chain[0], trace.chain[-1]
+        assert (outer.type, outer.message) == (
+            "System.InvalidOperationException",
+            "retry level 999 failed",
+        )
+        assert (root.type, root.message) == (
+            "System.FormatException",
+            "Input string was not in a correct format.",
+        )
+        assert [f.function for f in root.frames] == [
+            "Retry",
+            "ParseQuantity",
+            "Parse",
+            "ParseInt32",
+            "ThrowOverflowOrFormatException",
+        ]
+        half = MAX_EXCEPTIONS // 2
+        assert trace.chain[half - 1].message == f"retry level {1000 - half} failed"
+        assert trace.chain[half].message == f"retry level {half - 1} failed"
+        # The frame blocks of the dropped middle ones are read past, not given to kept ones.
+        for wrapper in trace.chain[:-1]:
+            assert [(f.function, f.lineno) for f in wrapper.frames] == [("Retry", 33)]
+        assert [e.relation for e in trace.chain] == [None] + [Relation.INNER] * (MAX_EXCEPTIONS - 1)
 
 
 class TestRobustness:

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from logship.parse import go
-from logship.parse._limits import MAX_FRAMES_KEPT
+from logship.parse._limits import MAX_EXCEPTIONS, MAX_FRAMES_KEPT
 from logship.records import Relation, Trace
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "traces"
@@ -197,6 +197,23 @@ class TestLimits:
         (exc,) = trace.chain
         assert len(exc.frames) == 2 * MAX_FRAMES_KEPT
         assert exc.frames_omitted == 100_000 - 2 * MAX_FRAMES_KEPT
+
+    def test_thousand_repanics_keep_both_ends(self) -> None:
+        """1,000 real re-panics: the last ones (what ended the program) and the first raised."""
+        trace = parsed("deep_repanic.txt")
+        assert len(trace.chain) == MAX_EXCEPTIONS
+        outer, root = trace.chain[0], trace.chain[-1]
+        assert (outer.type, outer.message) == ("panic", "retry level 1 failed")
+        assert (outer.frames[-1].module, outer.frames[-1].function) == ("main", "retry.func1")
+        assert (root.type, root.message) == (
+            "runtime.Error",
+            "index out of range [1000] with length 0",
+        )
+        half = MAX_EXCEPTIONS // 2
+        assert trace.chain[half - 1].message == f"retry level {half} failed"
+        assert trace.chain[half].message == f"retry level {1000 - half + 1} failed"
+        assert [e.relation for e in trace.chain[1:]] == [Relation.CONTEXT] * (MAX_EXCEPTIONS - 1)
+        assert all(not e.frames for e in trace.chain[1:])  # the goroutine's frames are B's
 
 
 class TestRobustness:

@@ -22,6 +22,12 @@ def fixture(name: str, language: str = "java") -> str:
     return (FIXTURES / language / name).read_text()
 
 
+def gzipped(name: str) -> str:
+    """A fixture stored gzipped: too many lines for one assembled record."""
+    with gzip.open(FIXTURES / "java" / name, "rt") as handle:
+        return handle.read()
+
+
 def parsed(name: str) -> Trace:
     trace = java.parse(fixture(name))
     assert trace is not None, name
@@ -276,14 +282,81 @@ class TestLimits:
         assert exc.frames_omitted == 100_000 - 2 * MAX_FRAMES_KEPT
 
     def test_chain_depth_capped(self) -> None:
-        """A chain deeper than MAX_EXCEPTIONS stops at the cap instead of growing."""
+        """A chain deeper than MAX_EXCEPTIONS keeps its outer half and its root-cause half."""
         frame = "\tat com.example.Foo.bar(Foo.java:1)\n"
         text = "com.example.E0: 0\n" + frame
         text += "".join(f"Caused by: com.example.E{i}: {i}\n{frame}" for i in range(1, 500))
         trace = java.parse(text)
         assert trace is not None
         assert len(trace.chain) == MAX_EXCEPTIONS
-        assert trace.chain[-1].type == f"com.example.E{MAX_EXCEPTIONS - 1}"
+        half = MAX_EXCEPTIONS // 2
+        assert trace.chain[half - 1].type == f"com.example.E{half - 1}"
+        assert trace.chain[half].type == f"com.example.E{500 - half}"
+        assert trace.chain[-1].type == "com.example.E499"
+
+    def test_thousand_deep_chain_keeps_the_root_cause(self) -> None:
+        """A real 1,000-deep chain: the outermost half and the innermost half, root last."""
+        trace = java.parse(gzipped("deep_chain_socket_timeout.txt.gz"))
+        assert trace is not None
+        assert len(trace.chain) == MAX_EXCEPTIONS
+        outer, root = trace.chain[0], trace.chain[-1]
+        assert (outer.type, outer.message) == (
+            "java.lang.RuntimeException",
+            "retry level 999 failed",
+        )
+        assert outer.frames[-1].function == "retry"
+        assert (root.type, root.message) == ("java.net.SocketTimeoutException", "Read timed out")
+        assert root.frames[-1].function == "timedRead"
+        assert root.frames[-1].module == "sun.nio.ch.NioSocketImpl"
+        # The gap: the outer half ends 50 levels in, the inner half starts 50 levels out.
+        half = MAX_EXCEPTIONS // 2
+        assert trace.chain[half - 1].message == f"retry level {1000 - half} failed"
+        assert trace.chain[half].message == f"retry level {half - 1} failed"
+        assert [e.relation for e in trace.chain] == [None] + [Relation.CAUSE] * (MAX_EXCEPTIONS - 1)
+
+    def test_root_cause_first_layout_keeps_both_ends(self) -> None:
+        """logback's %rEx ("Wrapped by:"), past the limit: turned, both ends kept."""
+        frame = "\tat com.example.Foo.bar(Foo.java:1)\n"
+        text = "com.example.Root: 0\n" + frame
+        text += "".join(f"Wrapped by: com.example.W{i}: {i}\n{frame}" for i in range(1, 300))
+        trace = java.parse(text)
+        assert trace is not None
+        assert len(trace.chain) == MAX_EXCEPTIONS
+        assert trace.chain[0].type == "com.example.W299"
+        assert trace.chain[-1].type == "com.example.Root"
+        assert [e.relation for e in trace.chain] == [None] + [Relation.CAUSE] * (MAX_EXCEPTIONS - 1)
+
+    def test_suppressed_past_the_limit_do_not_end_the_trace(self) -> None:
+        """Related exceptions stop being kept at the limit; the causes after them are read."""
+        frame = "\tat com.example.Foo.bar(Foo.java:1)\n"
+        suppressed = "".join(
+            f"\tSuppressed: java.io.IOException: close {i}\n\t{frame}" for i in range(300)
+        )
+        text = (
+            f"java.lang.IllegalStateException: outer\n{frame}{suppressed}"
+            f"Caused by: java.net.SocketTimeoutException: Read timed out\n{frame}"
+        )
+        trace = java.parse(text)
+        assert trace is not None
+        assert [e.type for e in trace.chain] == [
+            "java.lang.IllegalStateException",
+            "java.net.SocketTimeoutException",
+        ]
+        assert len(trace.related) == MAX_EXCEPTIONS
+        assert trace.related[-1].message == f"close {MAX_EXCEPTIONS - 1}"
+
+    def test_very_deep_chain_is_read_in_one_pass(self) -> None:
+        """20,000 causes: read line by line (no recursion, nothing quadratic), both ends kept."""
+        frame = "\tat com.example.Foo.bar(Foo.java:1)\n"
+        text = "com.example.E0: 0\n" + frame
+        text += "".join(f"Caused by: com.example.E{i}: {i}\n{frame}" for i in range(1, 20_000))
+        trace = java.parse(text)
+        assert trace is not None
+        assert [trace.chain[0].type, trace.chain[-1].type] == [
+            "com.example.E0",
+            "com.example.E19999",
+        ]
+        assert all(len(e.frames) == 1 for e in trace.chain)
 
 
 class TestInApp:

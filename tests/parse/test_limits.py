@@ -11,6 +11,7 @@ from logship.parse._limits import (
     FrameWindow,
     cap_chain,
     cap_frames,
+    chain_window,
 )
 
 
@@ -83,3 +84,23 @@ class TestFrameWindow:
         for item in items:
             window.add(item)
         assert (tuple(window.kept()), window.omitted) == cap_frames(items)
+
+
+class TestChainWindow:
+    @given(st.integers(min_value=0, max_value=3 * MAX_EXCEPTIONS))
+    def test_agrees_with_cap_chain(self, length: int) -> None:
+        """Reading a chain one exception at a time keeps what capping the whole chain would."""
+        window: FrameWindow[int] = chain_window()
+        for item in range(length):
+            window.add(item)
+        assert tuple(window.kept()) == cap_chain(tuple(range(length)))
+        assert window.count == length
+
+    def test_latest_is_the_last_added_even_when_dropped_later(self) -> None:
+        """``latest`` is the item just added, in the head or the tail of the window."""
+        window: FrameWindow[int] = FrameWindow(2)
+        seen = []
+        for item in range(7):
+            window.add(item)
+            seen.append(window.latest)
+        assert seen == list(range(7))

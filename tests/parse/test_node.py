@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 import time
@@ -12,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from logship.parse import node
-from logship.parse._limits import MAX_FRAMES_KEPT
+from logship.parse._limits import MAX_EXCEPTIONS, MAX_FRAMES_KEPT
 from logship.records import Relation
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "traces"
@@ -30,6 +31,55 @@ def pino_stack(message: str) -> str:
             stack: str = data["err"]["stack"]
             return stack
     raise LookupError(message)
+
+
+class TestDeepChains:
+    def test_console_error_prints_three_levels(self) -> None:
+        """console.error of a 1,000-deep chain: util.inspect stops at depth 2 ("[Error]")."""
+        trace = node.parse(fixture("deep_cause.txt"))
+        assert trace is not None
+        assert [(e.type, e.message) for e in trace.chain] == [
+            ("Error", "retry level 999 failed"),
+            ("Error", "retry level 998 failed"),
+            ("Error", "retry level 997 failed"),
+        ]
+        assert [e.relation for e in trace.chain] == [None, Relation.CAUSE, Relation.CAUSE]
+
+    def test_lines_matching_cause_are_counted(self) -> None:
+        """ "... 6 lines matching cause stack trace ..." does not end the frames; it is counted."""
+        trace = node.parse(fixture("deep_cause.txt"))
+        assert trace is not None
+        for exc in trace.chain:
+            assert [f.function for f in exc.frames] == ["<anonymous>", "retry"]
+            assert exc.frames[0].filename == "node:internal/main/run_main_module"
+            assert exc.frames_omitted == 6
+
+    def test_inspect_at_unlimited_depth_keeps_the_root_cause(self) -> None:
+        """util.inspect(err, {depth: Infinity}) of a 200-deep chain: both ends, root last."""
+        with gzip.open(FIXTURES / "node" / "deep_cause_inspect.txt.gz", "rt") as handle:
+            trace = node.parse(handle.read())
+        assert trace is not None
+        assert len(trace.chain) == MAX_EXCEPTIONS
+        assert (trace.chain[0].type, trace.chain[0].message) == ("Error", "retry level 199 failed")
+        root = trace.chain[-1]
+        assert root.type == "SyntaxError"
+        assert root.message.startswith("Unexpected token '<'")
+        assert [f.function for f in root.frames[-2:]] == ["parseStock", "JSON.parse"]
+        half = MAX_EXCEPTIONS // 2
+        assert trace.chain[half - 1].message == f"retry level {200 - half} failed"
+        assert trace.chain[half].message == f"retry level {half - 1} failed"
+        assert [e.relation for e in trace.chain] == [None] + [Relation.CAUSE] * (MAX_EXCEPTIONS - 1)
+
+    def test_pino_caused_by_chain_keeps_the_root_cause(self) -> None:
+        """pino's "caused by:" form, 10,000 deep (the real outer error repeated): root kept."""
+        outer, root = pino_stack("Failed to charge order 42").split("\ncaused by: ")
+        trace = node.parse("\ncaused by: ".join([outer] * 10_000 + [root]))
+        assert trace is not None
+        assert len(trace.chain) == MAX_EXCEPTIONS
+        assert trace.chain[0].type == "Error"
+        assert trace.chain[-1].type == "RangeError"
+        assert trace.chain[-1].message == "balance unavailable for account 42"
+        assert trace.chain[MAX_EXCEPTIONS // 2].relation is Relation.CAUSE
 
 
 class TestMarker:

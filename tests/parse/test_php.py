@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import re
 import time
 from pathlib import Path
@@ -11,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from logship.parse import php
-from logship.parse._limits import MAX_FRAMES_KEPT
+from logship.parse._limits import MAX_EXCEPTIONS, MAX_FRAMES_KEPT
 from logship.records import Relation
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "traces"
@@ -149,6 +150,24 @@ class TestParse:
         started = time.perf_counter()
         php.parse(text)
         assert time.perf_counter() - started < 1.0
+
+
+class TestLimits:
+    def test_thousand_deep_previous_chain_keeps_both_ends(self) -> None:
+        """A real 1,000-deep $previous chain (printed root first): both ends kept, root last."""
+        with gzip.open(FIXTURES / "php" / "deep_chain.txt.gz", "rt") as handle:
+            trace = php.parse(handle.read())
+        assert trace is not None
+        assert len(trace.chain) == MAX_EXCEPTIONS
+        outer, root = trace.chain[0], trace.chain[-1]
+        assert (outer.type, outer.message) == ("RuntimeException", "retry level 999 failed")
+        assert (outer.frames[-1].function, outer.frames[-1].lineno) == ("retry", 18)
+        assert (root.type, root.message) == ("JsonException", "Syntax error")
+        assert [f.function for f in root.frames] == ["{main}", "retry", "loadRates", "json_decode"]
+        half = MAX_EXCEPTIONS // 2
+        assert trace.chain[half - 1].message == f"retry level {1000 - half} failed"
+        assert trace.chain[half].message == f"retry level {half - 1} failed"
+        assert [e.relation for e in trace.chain] == [None] + [Relation.CAUSE] * (MAX_EXCEPTIONS - 1)
 
 
 # Lines of every fixture, shuffled and recombined, plus some hostile ones.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import re
 import time
 from pathlib import Path
@@ -11,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from logship.parse import ruby
-from logship.parse._limits import MAX_FRAMES_KEPT
+from logship.parse._limits import MAX_EXCEPTIONS, MAX_FRAMES_KEPT
 from logship.records import Relation
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "traces"
@@ -162,6 +163,25 @@ class TestParse:
         started = time.perf_counter()
         ruby.parse(text)
         assert time.perf_counter() - started < 1.0
+
+
+class TestLimits:
+    def test_thousand_deep_cause_chain_keeps_both_ends(self) -> None:
+        """A real 1,000-deep chain of causes: the outer half and the root-cause half."""
+        with gzip.open(FIXTURES / "ruby" / "deep_chain.txt.gz", "rt") as handle:
+            trace = ruby.parse(handle.read())
+        assert trace is not None
+        assert len(trace.chain) == MAX_EXCEPTIONS
+        outer, root = trace.chain[0], trace.chain[-1]
+        assert (outer.type, outer.message) == ("RetryError", "retry level 999 failed")
+        assert (outer.frames[-1].function, outer.frames[-1].lineno) == ("retry_import", 20)
+        assert root.type == "JSON::ParserError"
+        assert root.message == "859: unexpected token at '<html>502 Bad Gateway</html>'"
+        assert [f.function for f in root.frames[-2:]] == ["parse", "parse"]
+        half = MAX_EXCEPTIONS // 2
+        assert trace.chain[half - 1].message == f"retry level {1000 - half} failed"
+        assert trace.chain[half].message == f"retry level {half - 1} failed"
+        assert [e.relation for e in trace.chain] == [None] + [Relation.CAUSE] * (MAX_EXCEPTIONS - 1)
 
 
 # Lines of every fixture, shuffled and recombined, plus some hostile ones.
