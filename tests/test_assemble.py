@@ -19,7 +19,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from logship.assemble import LineKind, State, assemble, classify, step
-from logship.config import AssemblyLimits
+from logship.config import AssemblyLimits, Config
+from logship.pipeline import RunReport, errors
 from logship.records import LogEvent, LogRecord
 
 TRACES = Path(__file__).parent / "fixtures" / "traces"
@@ -287,22 +288,33 @@ class TestLimits:
     """Bounded buffers: cut, flag, continue, never lose an id."""
 
     def test_max_lines(self) -> None:
-        """A trace longer than max_lines is cut into flagged pieces."""
+        """A trace longer than max_lines stays one flagged record: its head and its tail."""
         lines = fixture_lines("python/mutual_recursion.txt")
         records = run(events([INFO, *lines, INFO]))
-        trace = records[1:-1]
-        assert len(trace) == 2
-        assert all(record.truncated for record in trace)
-        assert len(trace[0].lines) == LIMITS.max_lines
-        assert [line for record in trace for line in record.lines] == lines
+        assert texts(records[::2]) == [[INFO], [INFO]]
+        trace = records[1]
+        assert trace.truncated
+        assert len(trace.event_ids) == len(lines)
+        assert LIMITS.max_lines * 3 // 4 <= len(trace.lines) <= LIMITS.max_lines
+        head = [
+            a
+            for a, _ in itertools.takewhile(
+                lambda pair: pair[0] == pair[1], zip(trace.lines, lines, strict=False)
+            )
+        ]
+        assert len(head) >= LIMITS.max_lines // 4
+        assert list(trace.lines) == head + lines[len(lines) - len(trace.lines) + len(head) :]
 
     def test_max_bytes(self) -> None:
-        """The byte bound cuts too."""
-        limits = replace(LIMITS, max_bytes=100)
-        records = run(events([ERROR, *["\tat com.shop.A.b(A.java:1)"] * 10]), limits)
-        assert len(records) > 1
-        assert all(record.truncated for record in records)
-        assert sum(len(record.event_ids) for record in records) == 11
+        """The byte bound keeps both ends too: the first line and the latest ones."""
+        limits = replace(LIMITS, max_bytes=200)
+        frames = [f"\tat com.shop.A.b(A.java:{n})" for n in range(10, 30)]
+        (record,) = run(events([ERROR, *frames]), limits)
+        assert record.truncated
+        assert len(record.event_ids) == 21
+        assert sum(map(len, record.lines)) <= limits.max_bytes
+        assert record.lines[0] == ERROR
+        assert record.lines[-3:] == tuple(frames[-3:])
 
     def test_max_age(self) -> None:
         """A continuation long after the entry began starts a new piece."""
@@ -320,6 +332,19 @@ class TestLimits:
         assert record.truncated
         assert len(record.lines) == LIMITS.max_lines
         assert record.event_ids == ("ecs/shop/1#0",)
+        lines = text.rstrip("\n").split("\n")
+        assert (record.lines[0], record.lines[-1]) == (lines[0], lines[-1])
+
+    def test_age_still_cuts_a_long_record(self) -> None:
+        """Past the line limit, the age limit still ends the record."""
+        limits = replace(LIMITS, max_lines=10, max_age_ms=100)
+        frames = ["\tat a.B.c(B.java:1)"] * 20
+        items = [*events([ERROR, *frames]), *events(frames[:1], timestamp=2_000, start=21)]
+        first, second = run(items, limits)
+        assert first.truncated
+        assert second.truncated
+        assert (len(first.event_ids), len(first.lines)) == (21, 10)
+        assert second.event_ids == ("ecs/shop/1#21",)
 
     def test_open_streams_bound(self) -> None:
         """Beyond max_open_streams the least recently used stream is flushed."""
@@ -331,6 +356,106 @@ class TestLimits:
         ]
         stream = assemble(iter(items), limits)
         assert next(stream).log_stream == "a"
+
+
+def gzipped_lines(name: str) -> list[str]:
+    with gzip.open(TRACES / name, "rt", encoding="utf-8") as handle:
+        return handle.read().strip("\n").split("\n")
+
+
+# Real captures of chains longer than max_lines, with their true outermost and
+# root-cause types (see tests/parse/test_*.py). Java, .NET and Ruby print the
+# root cause last; PHP prints it first and the outermost last.
+DEEP = [
+    (
+        "java/deep_chain_socket_timeout.txt.gz",
+        "java.lang.RuntimeException",
+        "java.net.SocketTimeoutException",
+    ),
+    ("php/deep_chain.txt.gz", "RuntimeException", "JsonException"),
+    ("ruby/deep_chain.txt.gz", "RetryError", "JSON::ParserError"),
+    ("dotnet/mono_deep_chain.txt.gz", "System.InvalidOperationException", "System.FormatException"),
+    (
+        "java/stack_overflow_100k.txt.gz",
+        "java.lang.StackOverflowError",
+        "java.lang.StackOverflowError",
+    ),
+]
+
+
+def assert_one_bounded_record(record: LogRecord, lines: list[str], first_id: int = 0) -> None:
+    """``record`` holds all of the trace's events, its first and last lines, within limits."""
+    assert record.truncated
+    assert record.event_ids == tuple(f"ecs/shop/1#{first_id + i}" for i in range(len(lines)))
+    assert len(record.lines) <= LIMITS.max_lines
+    assert sum(map(len, record.lines)) <= LIMITS.max_bytes
+    assert (record.lines[0], record.lines[-1]) == (lines[0], lines[-1])
+
+
+class TestDeepChains:
+    """Traces beyond the limits, one event per line: one record with both ends."""
+
+    @pytest.mark.parametrize("name", [name for name, _, _ in DEEP])
+    def test_one_record_per_trace(self, name: str) -> None:
+        """The whole trace is one record between its neighbours, with every event id."""
+        lines = gzipped_lines(name)
+        records = run(events([INFO, *lines, INFO]))
+        assert texts(records[::2]) == [[INFO], [INFO]]
+        assert_one_bounded_record(records[1], lines, first_id=1)
+
+    @pytest.mark.parametrize("name", [name for name, _, _ in DEEP])
+    def test_split_across_payloads_with_another_stream(self, name: str) -> None:
+        """Payloads of 500 events, another stream's events between them: still one record."""
+        lines = gzipped_lines(name)
+        mine = [
+            replace(item, timestamp=1_000 + index // 500, batch_item=f"item-{index // 500}")
+            for index, item in enumerate(events(lines))
+        ]
+        other = events([INFO, ERROR, "\tat a.B.c(B.java:1)"] * 10, stream="ecs/other/2")
+        mixed: list[LogEvent] = []
+        for start in range(0, len(mine), 500):
+            mixed += mine[start : start + 500] + other[start // 500 : start // 500 + 1]
+        records = run(mixed)
+        (record,) = [r for r in records if r.log_stream == "ecs/shop/1"]
+        assert_one_bounded_record(record, lines)
+        assert record.batch_items == tuple(f"item-{n}" for n in range((len(lines) + 499) // 500))
+        other_ids = [i for r in records if r.log_stream == "ecs/other/2" for i in r.event_ids]
+        assert other_ids == [item.event_id for item in other[: len(other_ids)]]
+
+    @pytest.mark.parametrize(("name", "outer", "root"), DEEP)
+    def test_pipeline_finds_outermost_and_root_cause(
+        self, name: str, outer: str, root: str
+    ) -> None:
+        """Through the pipeline with the default config: the real outermost and root types."""
+        lines = gzipped_lines(name)
+        report = RunReport()
+        (found,) = errors(events(lines), Config(), report)
+        assert (found.error.exception_type, found.error.root_cause_type) == (outer, root)
+        assert report.events_in_errors == len(lines)
+
+    @pytest.mark.parametrize(
+        ("name", "outer", "root"),
+        [
+            ("php/deep_chain.txt.gz", "retry level 999 failed", "Syntax error"),
+            ("python/deep_chain.txt", "level 119", "bottom"),
+        ],
+    )
+    @pytest.mark.parametrize("max_lines", range(396, 416))  # every cut in a block
+    def test_seam_anywhere_in_a_block(
+        self, name: str, outer: str, root: str, max_lines: int
+    ) -> None:
+        """Wherever the limit cuts an exception block, the parser sees whole blocks.
+
+        PHP and Python print the root cause first and the outermost last; a
+        block cut in half at the seam ("Stack trace:" without its "Next X:",
+        "Traceback" without frames) used to end their chain there.
+        """
+        path = TRACES / name
+        lines = gzipped_lines(name) if name.endswith(".gz") else fixture_lines(name)
+        config = replace(Config(), assembly=replace(LIMITS, max_lines=max_lines))
+        (found,) = errors(events(lines), config, RunReport())
+        chain = found.error.chain
+        assert (chain[0].message, chain[-1].message) == (outer, root), path.name
 
 
 # --------------------------------------------------------------- properties
