@@ -42,6 +42,7 @@ from .event import EventSettings
 from .exceptions import DeliveryError
 from .pipeline import Item, RunReport, run
 from .records import ControlMessage, InputProblem
+from .scrub import scrubber_for
 from .settings import Settings, load_config, load_settings
 from .sink import SentrySink, Sink
 
@@ -82,7 +83,8 @@ def make_logger(out: TextIO | None = None) -> Any:
 
 
 def event_settings_for(settings: Settings, config: Config) -> EventSettings:
-    """Event settings: config tags overridden by ``LOGSHIP_TAGS``, account environments."""
+    """Event settings: config tags overridden by ``LOGSHIP_TAGS``, account environments,
+    and the scrubber of the config's ``[scrub]`` table."""
     tags = dict(config.tags)
     tags.update(settings.tags)
     return EventSettings(
@@ -90,6 +92,7 @@ def event_settings_for(settings: Settings, config: Config) -> EventSettings:
         release=settings.release,
         tags=tuple(tags.items()),
         environments=config.environments,
+        scrubber=scrubber_for(config),
     )
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Protocol
+from typing import Any, Protocol
 
 from logship.mask import DEFAULT_MASKS, MaskInstruction
 
@@ -130,6 +130,34 @@ class ServiceMapping:
     field: str = "log_group"  # or "log_stream"
 
 
+class Substituter(Protocol):
+    """A compiled pattern of the ``regex`` package, as the scrubber uses it."""
+
+    def sub(self, repl: Any, string: str, *, timeout: float | None = None) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ScrubRule:
+    """A user's scrub pattern: what ``compiled`` matches becomes ``[Filtered:<name>]``.
+
+    As for the default patterns (:mod:`logship.scrub`), group 1, when the regex
+    has groups, is a prefix that stays.
+    """
+
+    name: str
+    source: str
+    compiled: Substituter = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ScrubConfig:
+    """The ``[scrub]`` table: what the scrubber masks beyond, or instead of, its defaults."""
+
+    patterns: tuple[ScrubRule, ...] = ()  # run after the default patterns
+    disable: tuple[str, ...] = ()  # default pattern names, or "denylist" for key-based scrubbing
+    keep: tuple[str, ...] = ()  # dotted event paths never scrubbed: "tags.aws_account"
+
+
 @dataclass(frozen=True, slots=True)
 class Config:
     """Everything the pipeline stages read. Build it with :func:`logship.rules.load_config`."""
@@ -146,6 +174,7 @@ class Config:
     ignore_rules: tuple[IgnoreRule, ...] = ()  # the first that matches decides
     fingerprint_rules: tuple[FingerprintRule, ...] = ()  # the first that matches applies
     regex_timeout: float = DEFAULT_REGEX_TIMEOUT  # seconds per message regex match
+    scrub: ScrubConfig = field(default_factory=ScrubConfig)
 
     def environment_for(self, account: str) -> str:
         """The environment configured for an AWS account id, or ""."""

@@ -5,7 +5,9 @@ The pipeline (:func:`logship.pipeline.run`) decides what to ship and counts
 ``ignored``; this stage counts what happened to every other error in the run's
 :class:`RunReport`:
 
-- ``suppressed``: beyond ``max_events_per_fingerprint`` of one fingerprint in this run;
+- ``suppressed``: beyond ``max_events_per_fingerprint`` of one fingerprint in this run
+  (:mod:`logship.flood`; the count travels in ``extra.logship_suppressed`` of the
+  last event sent for the fingerprint);
 - ``shipped``: the sink confirmed delivery;
 - ``failed``: the event could not be built, or the sink gave up on it.
 
@@ -16,12 +18,12 @@ its log events came in, so the caller can ask AWS to redeliver exactly those.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from .event import EventSettings, build_event
+from .flood import FloodControl, Release
 from .pipeline import Outcome, RunReport
 from .records import Fingerprinted
 from .sink import DeliveryFailure, DeliveryResult, Sink
@@ -110,27 +112,31 @@ def deliver(
     :func:`~logship.event.build_event` (tests).
     """
     tracker = _Tracker(report)
-    per_fingerprint: Counter[tuple[str, ...]] = Counter()
+    flood = FloodControl(max_per_fingerprint, report)
 
     def flush() -> None:
         if tracker.pending:
             tracker.settle(sink.flush(max(0.0, budget())))
 
+    def ship(release: Release) -> None:
+        outcome = release.outcome
+        if outcome.ignored_by:
+            return
+        extra: dict[str, object] = release.extra()
+        if outcome.sampled_by:
+            extra["logship_sampled_by"] = outcome.sampled_by
+        _send(outcome.item, extra, sink=sink, settings=settings, build=build, tracker=tracker)
+
     for outcome in outcomes:
-        item = outcome.item
-        if not outcome.ignored_by:
-            per_fingerprint[item.fingerprint] += 1
-            if max_per_fingerprint is not None and (
-                per_fingerprint[item.fingerprint] > max_per_fingerprint
-            ):
-                report.suppressed += 1
-            else:
-                extra = {"logship_sampled_by": outcome.sampled_by} if outcome.sampled_by else {}
-                _send(item, extra, sink=sink, settings=settings, build=build, tracker=tracker)
+        for release in flood.admit(outcome):
+            ship(release)
         if len(tracker.pending) >= flush_every:
             flush()
         if progress is not None:
             progress(report)
+    # The last event of each flooded fingerprint, with its suppressed count.
+    for release in flood.drain():
+        ship(release)
     flush()
     if progress is not None:
         progress(report)

@@ -30,13 +30,14 @@ import hashlib
 import re
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypedDict
 from urllib.parse import quote_plus
 
 from .config import Config
 from .exceptions import SettingsError
 from .records import ExceptionInfo, Fingerprinted, Frame, ParsedError, Relation, RequestContext
+from .scrub import DEFAULT_SCRUBBER, Scrubber, scrubber_for
 from .truncate import (
     LEVELS,
     MAX_TAG_VALUE_CHARS,
@@ -130,6 +131,9 @@ _HEX16 = re.compile(r"[0-9a-f]{16}")
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _TRACEPARENT = re.compile(r"[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}")
 _XRAY_ROOT = re.compile(r"1-([0-9a-f]{8})-([0-9a-f]{24})")
+# Characters past a cut that are scrubbed before it: a secret straddling the cut
+# is seen whole (a PEM key is 1.7 to 3.3 KB) and no prefix of it survives the cut.
+SCRUB_MARGIN = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +145,8 @@ class EventSettings:
     tags: tuple[tuple[str, str], ...] = ()  # static tags for every event
     environments: tuple[tuple[str, str], ...] = ()  # (AWS account id, environment)
     max_raw_log: int = 8192  # characters of the raw log text kept in ``extra.raw_log``
+    # Applied to every event as the builder's last step (logship.scrub).
+    scrubber: Scrubber = field(default=DEFAULT_SCRUBBER, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         _check_environment(self.environment, "environment")
@@ -154,13 +160,14 @@ class EventSettings:
     def from_config(
         cls, config: Config, *, environment: str = "", release: str = "", max_raw_log: int = 8192
     ) -> EventSettings:
-        """Settings with the static tags and account environments of ``config``."""
+        """Settings with the static tags, account environments and scrubber of ``config``."""
         return cls(
             environment=environment,
             release=release,
             tags=config.tags,
             environments=config.environments,
             max_raw_log=max_raw_log,
+            scrubber=scrubber_for(config),
         )
 
     def environment_for(self, account: str) -> str:
@@ -181,9 +188,14 @@ def build_event(
     """The Sentry event for ``item``, within Sentry's size limits.
 
     ``extra`` adds JSON-serializable entries to the event's ``extra`` (flood
-    control's ``suppressed_count``, say); string values are cut like messages;
+    control's ``logship_suppressed``, say); string values are cut like messages;
     ``raw_log`` and ``logship_truncated`` are the
     builder's own and win over entries of the same name.
+
+    The last step is ``settings.scrubber``: every string of the event,
+    ``extra`` included, is scrubbed of secrets before the event is returned, so
+    nothing built here leaves the process unscrubbed. The fingerprint was
+    computed earlier from masked templates, and scrubbing does not change it.
     """
     raw_text = item.error.raw_text
     identifier = event_id(item.error)
@@ -197,6 +209,7 @@ def build_event(
             raw_text=raw_text,
             extra=extra or {},
         ).event()
+        event = _scrubbed(event, settings.scrubber)
         if within_budget(event):
             return event
     return event  # the last level is small by construction; the tests hold it to that
@@ -361,11 +374,15 @@ class _Builder:
     def _field_left(self, text: str) -> str:
         if len(text) > self.limits.field:
             self.truncated = True
+            text = self.settings.scrubber.scrub_text(text[-(self.limits.field + SCRUB_MARGIN) :])
         return cut_left(text, self.limits.field)
 
     def _cut(self, text: str, limit: int) -> str:
         if len(text) > limit:
             self.truncated = True
+            # Scrubbed before the cut, or a cut secret could leave a prefix the
+            # scrubber no longer recognizes (half a card number).
+            text = self.settings.scrubber.scrub_text(text[: limit + SCRUB_MARGIN])
         return cut(text, limit)
 
     # -- exceptions -------------------------------------------------------------
@@ -549,6 +566,18 @@ class _Builder:
         if self.truncated:
             extra["logship_truncated"] = True
         return extra
+
+
+def _scrubbed(event: Event, scrubber: Scrubber) -> Event:
+    """``event`` through ``scrubber``; tags cut again (a mask can be longer than its match)."""
+    if not scrubber.enabled:
+        return event
+    scrubbed: Any = scrubber.scrub_event(event)
+    tags = scrubbed.get("tags")
+    if tags:
+        scrubbed["tags"] = {key: tag_value(value) for key, value in tags.items()}
+    result: Event = scrubbed
+    return result
 
 
 def _split_type(type_: str, language: str) -> tuple[str, str]:

@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from logship.scrub import DEFAULT_PATTERNS as _SCRUB_PATTERNS
+
 
 @dataclass(frozen=True, slots=True)
 class MaskInstruction:
@@ -27,9 +29,20 @@ class MaskInstruction:
         return re.compile(self.pattern)
 
 
+# The scrubber's secret patterns (logship.scrub) come first: a template is sent to
+# Sentry as part of the fingerprint, so a password or a token must be masked in
+# it, and masked here it never splits a group either. Emails and card numbers
+# have masks of their own below (EMAIL, NUM); the Luhn check needs no template.
+SECRET_MASKS: tuple[MaskInstruction, ...] = tuple(
+    MaskInstruction("SECRET", pattern.pattern)
+    for pattern in _SCRUB_PATTERNS
+    if pattern.name not in ("email", "creditcard")
+)
+
 # Each group below is kept by ``_substitute`` (a prefix such as "user=" that is
 # not itself variable); everything else in the match becomes the mask.
 DEFAULT_MASKS: tuple[MaskInstruction, ...] = (
+    *SECRET_MASKS,
     # ISO 8601 and the common log layouts: 2024-05-01T12:00:00.123Z, 2024-05-01 12:00:00,123
     MaskInstruction(
         "TIMESTAMP",

@@ -8,7 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from logship.config import DEFAULT_REGEX_TIMEOUT, AssemblyLimits, Config, ServiceMapping
+from logship.config import (
+    DEFAULT_REGEX_TIMEOUT,
+    AssemblyLimits,
+    Config,
+    ScrubConfig,
+    ServiceMapping,
+)
 from logship.exceptions import ConfigError, LogshipError
 from logship.rules import LEVELS, load_config, parse_config
 
@@ -110,7 +116,7 @@ INVALID: list[tuple[str, str, str]] = [
         "min_levle = 'error'",
         "top level: key 'min_levle': unknown key (did you mean 'min_level'?); known keys: "
         "min_level, in_app, max_events_per_fingerprint, regex_timeout_ms, services, "
-        "stream_services, environments, tags, assembly, ignore, fingerprint",
+        "stream_services, environments, tags, assembly, ignore, fingerprint, scrub",
     ),
     (
         "unknown-rule-key",
@@ -329,7 +335,107 @@ INVALID: list[tuple[str, str, str]] = [
         "[assembly]\nmax_bytes = '1MB'\n",
         "assembly: key 'max_bytes': expected an integer, got a string",
     ),
+    (
+        "scrub-not-table",
+        "scrub = 'all'\n",
+        "top level: key 'scrub': expected a table ([scrub]), got a string",
+    ),
+    (
+        "scrub-unknown-key",
+        "[scrub]\nkeeps = ['tags']\n",
+        "scrub: key 'keeps': unknown key (did you mean 'keep'?); known keys: "
+        "patterns, disable, keep",
+    ),
+    (
+        "scrub-disable-unknown",
+        "[scrub]\ndisable = ['emails']\n",
+        "scrub: key 'disable': unknown pattern 'emails' (did you mean 'email'?); default "
+        "patterns: pemkey, urlauth, jwt, bearer, authorization, aws_access_key, credential, "
+        "aws_secret_key, email, creditcard, and 'denylist' for the key-based scrubbing",
+    ),
+    (
+        "scrub-keep-unknown-root",
+        "[scrub]\nkeep = ['tag.aws_account']\n",
+        "scrub: key 'keep': 'tag.aws_account' does not start with an event field (did you "
+        "mean 'tags'?); known: exception, logentry, tags, contexts, request, extra, user, "
+        "breadcrumbs, fingerprint, logger, environment, release",
+    ),
+    (
+        "scrub-keep-empty-part",
+        "[scrub]\nkeep = ['tags..x']\n",
+        "scrub: key 'keep': 'tags..x' is not a dotted field path such as 'tags.aws_account'",
+    ),
+    (
+        "scrub-patterns-not-table",
+        "[scrub]\npatterns = ['x']\n",
+        "scrub: key 'patterns': expected a table of name = regex ([scrub.patterns]), got an array",
+    ),
+    (
+        "scrub-pattern-bad-regex",
+        "[scrub.patterns]\nticket = 'TCK-(x'\n",
+        "scrub.patterns: key 'ticket': bad regex 'TCK-(x': missing ) at position 6",
+    ),
+    (
+        "scrub-pattern-redos",
+        "[scrub.patterns]\nslow = '(a+)+b'\n",
+        "scrub.patterns: key 'slow': regex '(a+)+b' nests unbounded quantifiers (at offset 3), "
+        "which can backtrack for minutes; make the outer one possessive (++, *+) or the "
+        "group atomic ((?>...))",
+    ),
+    (
+        "scrub-pattern-empty-match",
+        "[scrub.patterns]\nanything = 'x*'\n",
+        "scrub.patterns: key 'anything': regex 'x*' matches the empty string",
+    ),
+    (
+        "scrub-pattern-default-name",
+        "[scrub.patterns]\nemail = 'x@y'\n",
+        "scrub.patterns: key 'email': is the name of a default pattern; give yours another "
+        "name (and add the default's name to scrub.disable to replace it)",
+    ),
+    (
+        "scrub-pattern-bad-name",
+        "[scrub.patterns]\n'my pattern' = 'x'\n",
+        "scrub.patterns: key 'my pattern': a pattern name is 1 to 40 letters, digits, '_' or '-'",
+    ),
+    (
+        "scrub-pattern-not-string",
+        "[scrub.patterns]\nticket = 3\n",
+        "scrub.patterns: key 'ticket': expected a regex string, got an integer",
+    ),
 ]
+
+
+class TestScrubSection:
+    def test_defaults_when_absent(self) -> None:
+        """Without [scrub] the config holds the empty ScrubConfig."""
+        assert parse_config("").scrub == ScrubConfig()
+
+    def test_full_section(self) -> None:
+        """patterns, disable and keep land in ScrubConfig; the pattern is compiled."""
+        config = parse_config(
+            "[scrub]\n"
+            "disable = ['email']\n"
+            "keep = ['tags.aws_account', 'contexts.cloudwatch']\n"
+            "[scrub.patterns]\n"
+            "ticket = '(ticket=)TCK-\\d+'\n"
+        )
+        assert config.scrub.disable == ("email",)
+        assert config.scrub.keep == ("tags.aws_account", "contexts.cloudwatch")
+        (rule,) = config.scrub.patterns
+        assert (rule.name, rule.source) == ("ticket", r"(ticket=)TCK-\d+")
+        assert rule.compiled.sub(lambda m: m.group(1) + "X", "ticket=TCK-9") == "ticket=X"
+
+    def test_loaded_section_drives_the_scrubber(self) -> None:
+        """The scrubber built from the loaded file masks the user's pattern, not emails."""
+        from logship.scrub import scrubber_for
+
+        config = parse_config(
+            "regex_timeout_ms = 20\n[scrub]\ndisable = ['email']\n"
+            "[scrub.patterns]\nticket = 'TCK-\\d+'\n"
+        )
+        scrubber = scrubber_for(config)
+        assert scrubber.scrub_text("bob@example.com TCK-1") == "bob@example.com [Filtered:ticket]"
 
 
 class TestLevels:

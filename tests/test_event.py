@@ -387,7 +387,7 @@ class TestTypedChain:
 
 class TestUntyped:
     def test_logentry_with_template_and_no_exception(self) -> None:
-        """An untyped error is a logentry: the message and its masked template."""
+        """An untyped error is a logentry: the message (scrubbed) and its masked template."""
         err = error(message="Payment 8812 declined for bob@example.com", logger="payments")
         event = build_event(
             fingerprinted(err, template="Payment <NUM> declined for <EMAIL>"), SETTINGS
@@ -395,7 +395,7 @@ class TestUntyped:
         result = normalized(event)
         assert "exception" not in event
         assert event["logentry"] == {
-            "formatted": "Payment 8812 declined for bob@example.com",
+            "formatted": "Payment 8812 declined for [Filtered:email]",
             "message": "Payment <NUM> declined for <EMAIL>",
         }
         assert event["platform"] == "other"

@@ -11,7 +11,6 @@ that inflation is bounded, so a gzip bomb is refused instead of filling memory.
 from __future__ import annotations
 
 import base64
-import binascii
 import gzip
 import json
 import zlib
@@ -238,7 +237,7 @@ def from_base64(
         return
     try:
         payload = base64.b64decode(data, validate=True)
-    except binascii.Error as exc:
+    except ValueError as exc:  # binascii.Error, or a str with non-ASCII characters
         yield InputProblem(source, f"data is not valid base64 ({exc})")
         return
     yield from from_payload(

@@ -8,16 +8,12 @@ numbered from 1, in file order, per kind.
 
 from __future__ import annotations
 
-import difflib
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, NoReturn
-
-import regex  # type: ignore[import-untyped]  # regex ships no stubs; see config.Searcher
 
 from logship.config import (
     DEFAULT_REGEX_TIMEOUT,
@@ -28,9 +24,12 @@ from logship.config import (
     IgnoreRule,
     Matcher,
     MessagePattern,
+    ScrubConfig,
+    ScrubRule,
     ServiceMapping,
 )
 from logship.exceptions import ConfigError
+from logship.scrub import DEFAULT_PATTERNS
 
 from ._safety import nested_quantifier
 
@@ -68,7 +67,25 @@ _TOP_KEYS = (
     "assembly",
     "ignore",
     "fingerprint",
+    "scrub",
 )
+_SCRUB_KEYS = ("patterns", "disable", "keep")
+# The top-level keys of a Sentry event logship builds: what a ``keep`` path starts with.
+SCRUB_PATH_ROOTS: tuple[str, ...] = (
+    "exception",
+    "logentry",
+    "tags",
+    "contexts",
+    "request",
+    "extra",
+    "user",
+    "breadcrumbs",
+    "fingerprint",
+    "logger",
+    "environment",
+    "release",
+)
+_SCRUB_NAME = re.compile(r"[A-Za-z0-9_-]{1,40}")
 _ASSEMBLY_KEYS = ("max_lines", "max_bytes", "max_age_ms")
 _ACCOUNT_ID = re.compile(r"\d{12}")
 
@@ -104,6 +121,10 @@ def load_config(path: str | Path) -> Config:
 
 def parse_config(text: str, *, source: str = "<string>") -> Config:
     """Validate the TOML ``text`` into a :class:`Config`; ``source`` names it in messages."""
+    # The parser and the `regex` engine load only when a config file is given:
+    # the Lambda without one never pays for them at cold start.
+    import tomllib
+
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -142,6 +163,7 @@ def parse_config(text: str, *, source: str = "<string>") -> Config:
         ignore_rules=ignore_rules,
         fingerprint_rules=fingerprint_rules,
         regex_timeout=DEFAULT_REGEX_TIMEOUT if timeout_ms is None else timeout_ms / 1000,
+        scrub=_scrub(document, source),
     )
 
 
@@ -263,7 +285,16 @@ def _matcher(table: Mapping[str, Any], where: _Where) -> Matcher:
     return matcher
 
 
+def _regex() -> Any:
+    """The ``regex`` engine, loaded on first use: only config files need it."""
+    import regex  # type: ignore[import-untyped]  # no stubs; see config.Searcher
+
+    return regex
+
+
 def _message_pattern(pattern: str, where: _Where) -> MessagePattern:
+    regex = _regex()
+
     position = nested_quantifier(pattern)
     if position is not None:
         where.fail(
@@ -353,10 +384,97 @@ def _assembly(document: Mapping[str, Any], source: str) -> AssemblyLimits:
     )
 
 
+def _scrub(document: Mapping[str, Any], source: str) -> ScrubConfig:
+    """The ``[scrub]`` table: ``patterns`` (name = regex), ``disable`` and ``keep``."""
+    import difflib
+
+    value = document.get("scrub")
+    if value is None:
+        return ScrubConfig()
+    if not isinstance(value, dict):
+        _Where(source, "top level").fail(
+            "scrub", f"expected a table ([scrub]), got {_kind_of(value)}"
+        )
+    where = _Where(source, "scrub")
+    _check_keys(value, _SCRUB_KEYS, where)
+    defaults = tuple(dict.fromkeys(p.name for p in DEFAULT_PATTERNS))
+    disable = _strings(value, "disable", where)
+    for name in disable:
+        if name not in (*defaults, "denylist"):
+            close = difflib.get_close_matches(name, (*defaults, "denylist"), n=1, cutoff=0.6)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            where.fail(
+                "disable",
+                f"unknown pattern {name!r}{hint}; default patterns: {', '.join(defaults)}, "
+                "and 'denylist' for the key-based scrubbing",
+            )
+    keep = _strings(value, "keep", where)
+    for path in keep:
+        parts = path.split(".")
+        if any(not part for part in parts):
+            where.fail("keep", f"{path!r} is not a dotted field path such as 'tags.aws_account'")
+        if parts[0] not in SCRUB_PATH_ROOTS:
+            close = difflib.get_close_matches(parts[0], SCRUB_PATH_ROOTS, n=1, cutoff=0.6)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            where.fail(
+                "keep",
+                f"{path!r} does not start with an event field{hint}; "
+                f"known: {', '.join(SCRUB_PATH_ROOTS)}",
+            )
+    return ScrubConfig(
+        patterns=_scrub_patterns(value.get("patterns"), defaults, source),
+        disable=disable,
+        keep=keep,
+    )
+
+
+def _scrub_patterns(value: object, defaults: tuple[str, ...], source: str) -> tuple[ScrubRule, ...]:
+    regex = _regex()
+
+    if value is None:
+        return ()
+    if not isinstance(value, dict):
+        _Where(source, "scrub").fail(
+            "patterns",
+            f"expected a table of name = regex ([scrub.patterns]), got {_kind_of(value)}",
+        )
+    where = _Where(source, "scrub.patterns")
+    rules = []
+    for name, pattern in value.items():
+        if not _SCRUB_NAME.fullmatch(name):
+            where.fail(name, "a pattern name is 1 to 40 letters, digits, '_' or '-'")
+        if name in defaults:
+            where.fail(
+                name,
+                "is the name of a default pattern; give yours another name "
+                "(and add the default's name to scrub.disable to replace it)",
+            )
+        if not isinstance(pattern, str) or not pattern:
+            where.fail(name, f"expected a regex string, got {_kind_of(pattern)}")
+        position = nested_quantifier(pattern)
+        if position is not None:
+            where.fail(
+                name,
+                f"regex {pattern!r} nests unbounded quantifiers (at offset {position}), which "
+                "can backtrack for minutes; make the outer one possessive (++, *+) or the "
+                "group atomic ((?>...))",
+            )
+        try:
+            compiled = regex.compile(pattern)
+        except regex.error as exc:
+            where.fail(name, f"bad regex {pattern!r}: {exc}")
+        if compiled.fullmatch(""):
+            where.fail(name, f"regex {pattern!r} matches the empty string")
+        rules.append(ScrubRule(name, pattern, compiled))
+    return tuple(rules)
+
+
 # --- values ----------------------------------------------------------------------------
 
 
 def _check_keys(table: Mapping[str, Any], known: tuple[str, ...], where: _Where) -> None:
+    import difflib
+
     for key in table:
         if key not in known:
             close = difflib.get_close_matches(key, known, n=1, cutoff=0.7)
