@@ -174,6 +174,11 @@ class _Reader:
         return False  # a log line, a blank line after the frames, another trace
 
     def _nested(self, kind: str, rest: str, indent: int) -> bool:
+        if rest.startswith("[CIRCULAR REFERENCE: "):
+            # Throwable.printStackTrace marks a cause it already printed: the
+            # chain ends at the exception before it, which stays the root cause.
+            self.in_message = False
+            return True
         nests = self.nests
         if kind == "Suppressed":
             while len(nests) > 1 and nests[-1].indent >= indent:

@@ -393,3 +393,15 @@ class TestRobustness:
         trace = java.parse(text)
         if trace is not None:
             assert trace.chain[0].type == "java.lang.RuntimeException"
+
+
+class TestCircularReference:
+    def test_marker_ends_the_chain(self) -> None:
+        """Java's "[CIRCULAR REFERENCE: ...]" is not an exception: the one before it is the root."""
+        data = Path(__file__).parents[1] / "reliability" / "data" / "java_cyclic_cause.txt.gz"
+        trace = java.parse(gzip.decompress(data.read_bytes()).decode())
+        assert trace is not None
+        assert [exc.type for exc in trace.chain] == [
+            "java.lang.RuntimeException",
+            "java.lang.IllegalStateException",
+        ]

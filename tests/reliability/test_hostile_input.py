@@ -264,12 +264,6 @@ class TestExtremeTraces:
         assert "RuntimeException" in types
         assert "IllegalStateException" in types
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="BUG (parse/java.py): 'Caused by: [CIRCULAR REFERENCE: ...]' becomes an "
-        "exception with an empty type, so the root cause (and the fingerprint) is '' instead "
-        "of java.lang.IllegalStateException",
-    )
     def test_java_cyclic_cause_root_is_the_last_real_exception(self, server: FakeSentry) -> None:
         """The circular-reference marker is not an exception: the root cause is the last one."""
         _, mine, _ = trace_case(server, "java_cyclic_cause", log=False)
