@@ -257,6 +257,7 @@ class _Entry:
         "batch_items",
         "event_ids",
         "first_ts",
+        "last_ts",
         "lines",
         "owner",
         "region",
@@ -269,7 +270,7 @@ class _Entry:
     def __init__(self, event: LogEvent, lines: list[str], size: int, truncated: bool) -> None:
         self.event_ids = [event.event_id]
         self.lines = lines
-        self.first_ts = event.timestamp
+        self.first_ts = self.last_ts = event.timestamp
         self.owner = event.owner
         self.region = event.region
         self.batch_items = [event.batch_item] if event.batch_item else []
@@ -289,6 +290,7 @@ class _Entry:
 
     def add(self, event: LogEvent, lines: list[str], size: int) -> None:
         self.event_ids.append(event.event_id)
+        self.last_ts = event.timestamp
         self.lines.extend(lines)
         self.size += size
         if event.batch_item and event.batch_item not in self.batch_items:
@@ -317,6 +319,7 @@ class _Entry:
             self._push(overflow[len(self.lines) :], tail, tail_lines, tail_bytes)
         self._push(lines, tail, tail_lines, tail_bytes)
         self.event_ids.append(event.event_id)
+        self.last_ts = event.timestamp
         if event.batch_item and event.batch_item not in self.batch_items:
             self.batch_items.append(event.batch_item)
         self.owner = self.owner or event.owner
@@ -481,9 +484,11 @@ class _Stream:
         for index in range(1, len(lines)):
             state = step(state, classify(lines[index]), _last_text(lines, index))[1]
         if joins and entry is not None:
-            if event.timestamp - entry.first_ts > limits.max_age_ms:
-                # Cut: what is open goes out, the rest of the trace keeps
-                # collecting in a new record; both are marked as pieces.
+            if event.timestamp - entry.last_ts > limits.max_age_ms:
+                # A runtime writes a trace's lines within milliseconds: a line
+                # that comes this long after the previous one is no part of it,
+                # however long the trace (head and tail keep memory bounded).
+                # What is open goes out; both pieces are marked.
                 entry.truncated = True
                 out.append(entry.record(*self.key))
                 self.entry = _Entry(event, lines, size, truncated=True)

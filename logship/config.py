@@ -114,7 +114,9 @@ class AssemblyLimits:
 
     max_lines: int = 2000
     max_bytes: int = 512 * 1024
-    max_age_ms: int = 10_000  # a trace's lines are written within milliseconds
+    # A continuation line this long after the entry's previous line starts a new
+    # piece: a trace's lines are written within milliseconds.
+    max_age_ms: int = 10_000
     # Events of one stream are put back in timestamp order within this window
     # (a payload delivered a little late); see logship.assemble.
     reorder_window_ms: int = 2_000

@@ -335,6 +335,22 @@ class TestLimits:
         lines = text.rstrip("\n").split("\n")
         assert (record.lines[0], record.lines[-1]) == (lines[0], lines[-1])
 
+    def test_age_is_the_gap_between_lines(self) -> None:
+        """A long trace written line after line is not cut by its total age."""
+        limits = replace(LIMITS, max_age_ms=100)
+        frames = [f"\tat a.B.c{n}(B.java:1)" for n in range(50)]
+        items = [
+            *events([ERROR]),
+            *(
+                event
+                for n, frame in enumerate(frames, 1)
+                for event in events([frame], timestamp=1_000 + n * 50, start=n)
+            ),
+        ]
+        (record,) = run(items, limits)
+        assert len(record.event_ids) == 51
+        assert not record.truncated
+
     def test_age_still_cuts_a_long_record(self) -> None:
         """Past the line limit, the age limit still ends the record."""
         limits = replace(LIMITS, max_lines=10, max_age_ms=100)

@@ -228,12 +228,6 @@ class TestExtremeTraces:
         assert len(value["stacktrace"]["frames"]) <= 250
         assert first["extra"]["logship_truncated"] is True
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="BUG (assemble/parse): the assembler cuts the 300,006-line Python traceback "
-        "into 2,000-line pieces; no piece holds both 'Traceback' and the exception line, so "
-        "the error is counted as 300,006 non-error events and never reported",
-    )
     def test_python_100000_frames(self, server: FakeSentry) -> None:
         """Python's 100,000-frame recursion: at least one valid event for the RecursionError."""
         _, mine, _ = trace_case(server, "python_deep_recursion")
