@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from logship.cli._progress import Progress
 from logship.config import Config
+from logship.flood import FloodControl
 from logship.pipeline import Item, Outcome, RunReport, run
 
 if TYPE_CHECKING:
@@ -104,8 +105,11 @@ def command(args: argparse.Namespace) -> int:
         # Ctrl-C stops reading; what was read (and sent) so far is still reported below.
         try:
             if sender is None:
-                for _ in shown:
-                    pass
+                # Every error is shown; the counts say what the Lambda would hold back.
+                flood = FloodControl(config.max_events_per_fingerprint, report)
+                for outcome in shown:
+                    flood.admit(outcome)
+                flood.drain()
             else:
                 sender.send(shown, report)
         except KeyboardInterrupt:

@@ -141,3 +141,20 @@ class TestReplaySend:
         monkeypatch.delenv("SENTRY_DSN", raising=False)
         assert main(["replay", str(SAMPLE), "--send"]) == EXIT_USAGE
         assert "SENTRY_DSN" in capsys.readouterr().err
+
+
+class TestReplayDryRunFlood:
+    def test_summary_counts_what_flood_control_would_hold_back(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A dry run shows every error but counts those past the per-fingerprint limit."""
+        config = tmp_path / "logship.toml"
+        config.write_text("max_events_per_fingerprint = 1\n")
+        assert main(["replay", str(SAMPLE), "--json", "--config", str(config)]) == EXIT_OK
+        lines = capsys.readouterr().out.splitlines()
+        errors = [json.loads(line) for line in lines[:-1]]
+        summary = json.loads(lines[-1])["summary"]
+        groups = {tuple(error["fingerprint"]) for error in errors}
+        assert len(errors) == SAMPLE_ERRORS
+        assert summary["suppressed"] == SAMPLE_ERRORS - len(groups)
+        assert summary["pending"] == len(groups)
