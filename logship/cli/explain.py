@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import TextIO
 
-from logship.config import Config
+from logship.cli._inputs import add_input_options, load_config_option
 from logship.records import Fingerprinted, Relation
 from logship.rules import Decision
 
@@ -48,11 +48,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("path", metavar="PATH", help="an input file, '-' for stdin")
     parser.add_argument("--event-id", help="a CloudWatch event id of the error to explain")
-    parser.add_argument("--config", metavar="FILE", help="a logship.toml with rules")
-    parser.add_argument(
-        "--log-group", help="log group for inputs that do not name one (plain text, dumps)"
-    )
-    parser.add_argument("--region", default="", help="AWS region of the logs")
+    add_input_options(parser)
     parser.add_argument(
         "--today", type=date.fromisoformat, help="the date rule expiry is judged on"
     )
@@ -65,10 +61,10 @@ def command(args: argparse.Namespace) -> int:
     from logship.decode import from_path
     from logship.exceptions import ConfigError
     from logship.pipeline import RunReport, errors
-    from logship.rules import decide, expiry_warnings, load_config
+    from logship.rules import decide, expiry_warnings
 
     try:
-        config = load_config(args.config) if args.config else Config()
+        config = load_config_option(args.config)
     except ConfigError as exc:
         print(f"logship: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -6,15 +6,16 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TextIO
 
+from logship.cli._inputs import add_input_options, load_config_option, read_inputs
 from logship.cli._progress import Progress
 from logship.config import Config
 from logship.flood import FloodControl
-from logship.pipeline import Item, Outcome, RunReport, run
+from logship.pipeline import Outcome, RunReport, run
 
 if TYPE_CHECKING:
     from logship.event import EventSettings
@@ -43,11 +44,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("paths", nargs="+", metavar="PATH", help="input files, '-' for stdin")
-    parser.add_argument(
-        "--log-group", help="log group for inputs that do not name one (plain text, dumps)"
-    )
-    parser.add_argument("--region", default="", help="AWS region of the logs, for links and tags")
-    parser.add_argument("--config", metavar="FILE", help="a logship.toml with rules")
+    add_input_options(parser)
     parser.add_argument(
         "--json", action="store_true", help="one JSON object per error, then a summary line"
     )
@@ -77,7 +74,7 @@ def command(args: argparse.Namespace) -> int:
     from logship.exceptions import ConfigError, SettingsError
 
     try:
-        config = _load_config(args.config)
+        config = load_config_option(args.config)
         sender = _Sender.open(args, config) if args.send else None
     except (ConfigError, SettingsError) as exc:
         print(f"logship: {exc}", file=sys.stderr)
@@ -97,7 +94,7 @@ def command(args: argparse.Namespace) -> int:
     with Progress("replay") as progress:
         shown = show(
             run(
-                _read_all(args.paths, args.log_group, args.region, progress=progress),
+                read_inputs(args.paths, args.log_group, args.region, progress=progress),
                 config,
                 report,
             )
@@ -177,37 +174,6 @@ class _Sender:
 
     def close(self) -> None:
         self.sink.close()
-
-
-def _load_config(path: str | None) -> Config:
-    if path is None:
-        return Config()
-    from logship.rules import load_config
-
-    return load_config(path)
-
-
-def _read_all(
-    paths: Sequence[str],
-    log_group: str | None,
-    region: str,
-    *,
-    progress: Progress | None = None,
-) -> Iterator[Item]:
-    from logship.decode import from_path
-    from logship.records import LogEvent
-
-    for number, path in enumerate(paths, 1):
-        items = from_path(path, log_group=log_group, region=region)
-        if progress is None:
-            yield from items
-            continue
-        where = f"{path} ({number}/{len(paths)})" if len(paths) > 1 else path
-        progress.detail = where
-        for item in items:
-            if isinstance(item, LogEvent):
-                progress.advance()
-            yield item
 
 
 def outcome_json(outcome: Outcome) -> dict[str, object]:

@@ -21,6 +21,7 @@ from pathlib import Path
 from logship.config import Config
 from logship.pipeline import Outcome, RunReport, run
 
+from ._inputs import add_input_options, load_config_option, read_inputs
 from ._progress import Progress
 
 EPILOG = """\
@@ -233,11 +234,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "-o", "--output", default="report.html", metavar="FILE", help="default: report.html"
     )
-    parser.add_argument("--config", metavar="FILE", help="a logship.toml with rules")
-    parser.add_argument(
-        "--log-group", help="log group for inputs that do not name one (plain text, dumps)"
-    )
-    parser.add_argument("--region", default="", help="AWS region of the logs")
+    add_input_options(parser)
     parser.add_argument(
         "--top", type=int, default=200, metavar="N", help="groups shown on the page (default 200)"
     )
@@ -252,13 +249,12 @@ def command(args: argparse.Namespace) -> int:
 
     from . import EXIT_FAILURE, EXIT_INPUT_PROBLEMS, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
     from ._report_html import render
-    from .replay import _load_config, _read_all
 
     if args.top < 1:
         print("logship: report: --top must be at least 1", file=sys.stderr)
         return EXIT_USAGE
     try:
-        config = _load_config(args.config)
+        config = load_config_option(args.config)
     except ConfigError as exc:
         print(f"logship: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -266,7 +262,7 @@ def command(args: argparse.Namespace) -> int:
     collector = Collector()
     interrupted = False
     with Progress("report") as progress:
-        items = _read_all(args.paths, args.log_group, args.region, progress=progress)
+        items = read_inputs(args.paths, args.log_group, args.region, progress=progress)
         try:
             for outcome in run(items, config, report):
                 collector.add(outcome)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -12,7 +11,6 @@ import pytest
 
 from logship.cli import EXIT_INPUT_PROBLEMS, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, main
 from logship.cli import replay as replay_module
-from logship.cli._progress import Progress
 from logship.pipeline import Outcome, run
 
 SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sample-subscription-events.jsonl.gz"
@@ -88,24 +86,6 @@ class TestReplayInterrupted:
         lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
         assert len(lines) == 8
         assert lines[-1]["summary"]["interrupted"] is True
-
-
-class TestReadAll:
-    def test_progress_counts_events_of_every_file(self) -> None:
-        """The progress counts each log event once, across files, and names the file."""
-        stream = io.StringIO()
-        progress = Progress("replay", stream=stream, enabled=True, interval=0)
-        items = list(
-            replay_module._read_all([str(SAMPLE), str(SAMPLE)], None, "", progress=progress)
-        )
-        assert progress.count == 2 * SAMPLE_EVENTS
-        assert len(items) == 2 * SAMPLE_EVENTS
-        assert f"{SAMPLE} (2/2)" in stream.getvalue()
-
-    def test_without_progress_items_are_unchanged(self) -> None:
-        """Without a progress the items are those of the decoder."""
-        items = list(replay_module._read_all([str(SAMPLE)], "/fallback", ""))
-        assert len(items) == SAMPLE_EVENTS
 
 
 class TestReplaySend:
