@@ -15,7 +15,9 @@ the good events around it still come out. Memory is bounded by one payload
 
 from __future__ import annotations
 
-from ._files import DEFAULT_MAX_LINE, Format, classify, detect_format, from_path
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from ._payload import (
     DEFAULT_MAX_INFLATED,
     Item,
@@ -26,6 +28,24 @@ from ._payload import (
     inflate,
     lambda_event,
 )
+
+if TYPE_CHECKING:
+    from ._files import DEFAULT_MAX_LINE, Format, classify, detect_format, from_path
+
+# The file readers (and the document and JSON-stream parsers behind them) serve
+# the CLI only: the Lambda decodes payloads, so they load on first use, which
+# keeps about 15 ms out of its cold start.
+_FILE_NAMES = frozenset({"DEFAULT_MAX_LINE", "Format", "classify", "detect_format", "from_path"})
+
+
+def __getattr__(name: str) -> Any:
+    """The file readers' names, imported from ``._files`` when first asked for."""
+    if name in _FILE_NAMES:
+        value = getattr(importlib.import_module("._files", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "DEFAULT_MAX_INFLATED",

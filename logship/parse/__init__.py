@@ -2,6 +2,10 @@
 
 The order of work, cheapest first:
 
+0. A one-line text record whose log prefix says a level below the configured
+   minimum, or a JSON record whose level field does, is turned away after one
+   regex match or one ``json.loads`` (most of what a service writes is one
+   INFO line); the steps below would reject exactly these records too.
 1. A structured (JSON) record gives level, message, service, context and the
    trace text from its fields (:mod:`.structured`).
 2. A plain-text record's first line may carry a log prefix with a level and a
@@ -16,6 +20,8 @@ The order of work, cheapest first:
 
 from __future__ import annotations
 
+import functools
+import json
 import re
 from collections.abc import Callable
 from dataclasses import replace
@@ -24,8 +30,8 @@ from fnmatch import fnmatchcase
 from logship.config import Config
 from logship.parse import dotnet, go, java, node, php, python, ruby
 from logship.parse.context import find_context
-from logship.parse.line import LEVELS, parse_prefix
-from logship.parse.structured import parse_structured
+from logship.parse.line import LEVEL_NAMES, LEVELS, STAMP, parse_prefix
+from logship.parse.structured import MAX_JSON_CHARS, level_of, parse_structured
 from logship.records import ExceptionInfo, Frame, LogRecord, ParsedError, RequestContext, Trace
 
 # Most specific first: a Python traceback can quote a Java class name, not the
@@ -67,6 +73,8 @@ def find_trace(text: str) -> Trace | None:
 
 def parse_record(record: LogRecord, config: Config) -> ParsedError | None:
     """The error in ``record``, or None when it is not one (an INFO line, say)."""
+    if FAST_REJECT and _below_minimum(record, config.min_level):
+        return None
     text = record.text
     structured = parse_structured(text)
     if structured is not None:
@@ -118,6 +126,66 @@ def parse_record(record: LogRecord, config: Config) -> ParsedError | None:
         related=trace.related if trace else (),
         context=context if context else RequestContext(),
     )
+
+
+# Whether parse_record turns away low-level records before the full parse; a
+# switch so that tests can compare both paths on the same input.
+FAST_REJECT = True
+
+_ANY_LEVEL = "|".join(sorted(LEVEL_NAMES, key=len, reverse=True))
+
+
+@functools.cache
+def _low_text_line(min_level: str) -> re.Pattern[str] | None:
+    """A pattern for ``<stamp> [thread] LEVEL ...`` lines whose level is below ``min_level``.
+
+    Exactly the lines that .line's digit-led patterns give such a level: the
+    separators are spaces (never the tab of the Lambda Node layout or the ``-``
+    and ``|`` of the Python and NLog ones), the level word is whole (followed by
+    white space or the end, so the permissive ``<stamp> LEVEL msg`` layout
+    always matches it), and the thread in brackets does not start with a level
+    word (that layout would read ``[ERROR x] INFO`` as an ERROR line).
+    """
+    minimum = level_rank(min_level)
+    low = [name for name, level in LEVEL_NAMES.items() if level_rank(level) < minimum]
+    if not low:
+        return None
+    names = "|".join(sorted(low, key=len, reverse=True))
+    # .line's own timestamp fragment: both read the same stamps.
+    return re.compile(rf"{STAMP} +(?:\[(?!(?i:{_ANY_LEVEL})\b)[^\]]*\] +)?(?i:{names})(?:\s|$)")
+
+
+def _below_minimum(record: LogRecord, min_level: str) -> bool:
+    """Whether ``record`` is surely below ``min_level``, known at a fraction of a full parse.
+
+    The most common records, a single INFO line of a text layout or a JSON line
+    whose level field is low, are turned away here with one match or one
+    ``json.loads``; parse_record's full path would reject exactly these too.
+    Multi-line text records always take the full path (a trace may follow).
+    """
+    lines = record.lines
+    if not lines:
+        return False
+    first = lines[0]
+    head = first.lstrip()[:1]
+    if head == "{":
+        # The same checks parse_structured makes, then only the level field.
+        text = record.text.strip()
+        if not text.endswith("}") or len(text) > MAX_JSON_CHARS:
+            return False
+        try:
+            data = json.loads(text)
+        except (ValueError, RecursionError):
+            return False
+        if not isinstance(data, dict):
+            return False
+        level = level_of(data)
+        return bool(level) and level_rank(level) < level_rank(min_level)
+    # A line holding "\n" (never one the assembler made) would end .line's match early.
+    if len(lines) != 1 or not first[:1].isdigit() or "\n" in first:
+        return False
+    pattern = _low_text_line(min_level)
+    return pattern is not None and pattern.match(first) is not None
 
 
 def service_name(record: LogRecord, from_field: str, config: Config) -> str:

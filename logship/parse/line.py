@@ -32,6 +32,7 @@ from dataclasses import dataclass
 __all__ = [
     "LEVELS",
     "LEVEL_NAMES",
+    "STAMP",
     "LinePrefix",
     "message_before",
     "normalize_level",
@@ -117,7 +118,8 @@ _DATE_TIME = (
     r"(?:\s?(?:Z|[+-]\d{2}:?\d{2}|UTC))?"
 )
 _TIME = r"\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?"
-_STAMP = rf"(?:{_DATE_TIME}|{_TIME})"
+# The timestamps log layouts begin with; the parse stage's fast path reads the same.
+STAMP = rf"(?:{_DATE_TIME}|{_TIME})"
 # Any spelling in LEVEL_NAMES, longest first so "INFORMATION" is not cut at "INFO";
 # spelled into the patterns so that backtracking can skip a bracket that is not one.
 _LEVEL = (
@@ -133,7 +135,7 @@ _SPRING = re.compile(
 )
 # logback and log4j2: "<time> [thread] LEVEL logger - msg" or "<time> LEVEL [thread] logger - msg".
 _LOGBACK = re.compile(
-    rf"{_STAMP}\s+(?:\[(?P<thread>[^\]]*)\]\s+)?{_LEVEL}\s+"
+    rf"{STAMP}\s+(?:\[(?P<thread>[^\]]*)\]\s+)?{_LEVEL}\s+"
     r"(?:\[(?P<thread2>[^\]]*)\]\s+)?(?P<logger>\S+)\s+-\s(?P<message>.*)$"
 )
 # Python: "%(asctime)s - %(name)s - %(levelname)s - %(message)s".
@@ -142,7 +144,7 @@ _PYTHON_DASHES = re.compile(
 )
 # Python/log4j: "<date> LEVEL [name] msg".
 _STAMP_LEVEL_BRACKET = re.compile(
-    rf"{_STAMP}\s+{_LEVEL}\s+\[(?P<logger>[^\]]*)\]:?\s+(?P<message>.*)$"
+    rf"{STAMP}\s+{_LEVEL}\s+\[(?P<logger>[^\]]*)\]:?\s+(?P<message>.*)$"
 )
 # NLog's default: "<date>|LEVEL|logger|msg".
 _NLOG = re.compile(rf"{_DATE_TIME}\|{_LEVEL}\|(?P<logger>[^|]*)\|(?P<message>.*)$")
@@ -155,13 +157,13 @@ _GO_LOG = re.compile(
 )
 # Anything else led by a timestamp: "<date> [pid] [LEVEL] msg", "<date> LEVEL: msg".
 _STAMP_GENERIC = re.compile(
-    rf"{_STAMP}\s+(?:\[[^\]]*\]\s+)??(?:(?P<logger>[\w.-]+)\.)?\[?{_LEVEL}\]?:?"
+    rf"{STAMP}\s+(?:\[[^\]]*\]\s+)??(?:(?P<logger>[\w.-]+)\.)?\[?{_LEVEL}\]?:?"
     r"(?:\s+(?P<message>.*))?$"
 )
 # The Python Lambda runtime: "[ERROR]\t<time>\t<request id>\tmsg".
 _LAMBDA_PYTHON = re.compile(rf"\[{_LEVEL}\]\t{_DATE_TIME}\t(?P<request>[^\t]*)\t(?P<message>.*)$")
 # Serilog's console default: "[12:00:00 ERR] msg".
-_SERILOG = re.compile(rf"\[{_STAMP} {_LEVEL}\]\s+(?P<message>.*)$")
+_SERILOG = re.compile(rf"\[{STAMP} {_LEVEL}\]\s+(?P<message>.*)$")
 # Monolog / Laravel: "[<date>] channel.LEVEL: msg"; gunicorn: "[<date>] [pid] [LEVEL] msg".
 _BRACKET_STAMP = re.compile(
     rf"\[{_DATE_TIME}\]\s+(?:\[[^\]]*\]\s+)??(?:(?P<logger>[\w.-]+)\.)?\[?{_LEVEL}\]?:?"
@@ -169,7 +171,7 @@ _BRACKET_STAMP = re.compile(
 )
 # "[ERROR] msg", "[ERROR] <date> [thread] msg".
 _BRACKET_LEVEL = re.compile(
-    rf"\[\s*{_LEVEL}\s*\]\s+(?:{_STAMP}\s+)?(?:\[(?P<thread>[^\]]*)\]\s+)?"
+    rf"\[\s*{_LEVEL}\s*\]\s+(?:{STAMP}\s+)?(?:\[(?P<thread>[^\]]*)\]\s+)?"
     r"(?P<message>.*)$"
 )
 # ASP.NET Core console logger: "fail: Namespace.Logger[eventid]" (the message is on the next line).

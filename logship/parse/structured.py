@@ -156,7 +156,7 @@ def parse_structured(text: str) -> StructuredLine | None:
     error_type = _text(data, _ERROR_TYPE_FIELDS)
     error_message = _text(data, _ERROR_MESSAGE_FIELDS)
     return StructuredLine(
-        level=_level(data),
+        level=level_of(data),
         message=_text(data, _MESSAGE_FIELDS),
         logger=_text(data, _LOGGER_FIELDS),
         service=_text(data, _SERVICE_FIELDS),
@@ -189,7 +189,8 @@ def level_from_field(value: object) -> str:
     return name if name in LEVELS else ""
 
 
-def _level(data: Mapping[str, Any]) -> str:
+def level_of(data: Mapping[str, Any]) -> str:
+    """The normalized level of a JSON log object, or "" when it names none."""
     for name in _LEVEL_FIELDS:
         value = _lookup(data, name)
         if value is not None:

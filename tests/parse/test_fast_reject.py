@@ -1,0 +1,191 @@
+"""Tests for parse_record's fast rejection of low-level records (logship.parse).
+
+The fast path must change nothing but speed: every record gets the same result
+with it as without it. Compared here over every line the repository holds
+(the evaluation corpus, the trace fixtures), over the benchmark's assembled
+records, and over generated lines built from the layouts' own fragments.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import logship.parse
+from bench.corpus import build_corpus
+from logship.assemble import assemble
+from logship.config import Config
+from logship.decode import from_lambda_event
+from logship.parse import parse_record
+from logship.parse.line import LEVEL_NAMES, LEVELS
+from logship.records import LogEvent, LogRecord, ParsedError
+
+TESTS = Path(__file__).parent.parent
+CORPUS = TESTS / "corpus" / "data" / "subscription-events.jsonl.gz"
+TRACES = TESTS / "fixtures" / "traces"
+CONFIGS = tuple(Config(min_level=level) for level in LEVELS)
+
+
+def _record(lines: tuple[str, ...]) -> LogRecord:
+    return LogRecord(
+        log_group="/ecs/order-service",
+        log_stream="ecs/order/1",
+        owner="123456789012",
+        region="eu-west-1",
+        timestamp=1_700_000_000_000,
+        event_ids=("1",),
+        lines=lines,
+    )
+
+
+def _both(record: LogRecord, config: Config) -> tuple[ParsedError | None, ParsedError | None]:
+    """parse_record without, then with, the fast path."""
+    previous = logship.parse.FAST_REJECT
+    try:
+        logship.parse.FAST_REJECT = False
+        slow = parse_record(record, config)
+        logship.parse.FAST_REJECT = True
+        fast = parse_record(record, config)
+    finally:
+        logship.parse.FAST_REJECT = previous
+    return slow, fast
+
+
+def _corpus_messages() -> Iterator[str]:
+    with gzip.open(CORPUS, "rt") as lines:
+        for line in lines:
+            data = json.loads(line)["awslogs"]["data"]
+            document = json.loads(zlib.decompress(base64.b64decode(data), 16 + zlib.MAX_WBITS))
+            for event in document["logEvents"]:
+                yield event["message"]
+
+
+def _fixture_lines() -> Iterator[str]:
+    for path in sorted(TRACES.rglob("*")):
+        if path.suffix == ".gz":
+            text = gzip.decompress(path.read_bytes()).decode("utf-8", "replace")
+        elif path.suffix in (".txt", ".log", ".json", ".jsonl"):
+            text = path.read_text("utf-8", "replace")
+        else:
+            continue
+        yield from text.split("\n")
+
+
+def _mismatches(records: Iterator[LogRecord]) -> list[tuple[str, str]]:
+    found = []
+    for record in records:
+        for config in CONFIGS:
+            slow, fast = _both(record, config)
+            if slow != fast:
+                found.append((config.min_level, record.text[:200]))
+    return found
+
+
+class TestFastReject:
+    def test_corpus_lines_give_the_same_result(self) -> None:
+        """Every line of the evaluation corpus, as a one-line record: same result both ways."""
+        lines = {line for message in _corpus_messages() for line in message.split("\n")}
+        assert len(lines) > 1000
+        assert _mismatches(_record((line,)) for line in sorted(lines)) == []
+
+    def test_fixture_lines_give_the_same_result(self) -> None:
+        """Every line of every trace fixture, as a one-line record: same result both ways."""
+        lines = set(_fixture_lines())
+        assert len(lines) > 1000
+        assert _mismatches(_record((line,)) for line in sorted(lines)) == []
+
+    def test_benchmark_records_give_the_same_result(self) -> None:
+        """The benchmark corpus, assembled as the Lambda does: same result for every record."""
+        corpus = build_corpus(total_bytes=700_000, error_share=0.2)
+        config = Config()
+        events = [
+            item
+            for payload in corpus.payloads
+            for item in from_lambda_event(payload.lambda_event())
+            if isinstance(item, LogEvent)
+        ]
+        records = list(assemble(events, config.assembly))
+        assert any(len(record.lines) > 1 for record in records)
+        assert _mismatches(iter(records)) == []
+
+    @pytest.mark.parametrize(
+        "line",
+        [
+            "2024-05-01 12:00:00,123 INFO [main] c.s.Order - placed",
+            "12:00:00.123 [http-nio-8080-exec-1] DEBUG c.s.Order - placed",
+            "2024-05-01T12:00:00.123Z  INFO 1 --- [order] [main] c.s.Order : placed",
+            '{"level":30,"time":1700000000000,"msg":"placed"}',
+            '{"timestamp": "2024-05-01T12:00:00Z", "level": "info", "event": "placed"}',
+        ],
+    )
+    def test_common_info_lines_are_rejected_early(self, line: str) -> None:
+        """The common INFO shapes never reach the full parse (it would reject them too)."""
+        assert logship.parse._below_minimum(_record((line,)), "error")
+        assert _both(_record((line,)), Config()) == (None, None)
+
+    @pytest.mark.parametrize(
+        "lines",
+        [
+            ("12:00:00.123 [ERROR x] INFO c.s.Order",),  # the generic layout reads ERROR
+            ("2024-05-01T12:00:00.000Z\treq-1\tERROR\tboom",),  # Lambda Node: tab-separated
+            ("2024-05-01 12:00:00 - app - INFO - ok",),  # Python dashes: the full parse's job
+            ("2024-05-01 12:00:00 INFO-x",),  # no layout reads a level here
+            ("2024-05-01 12:00:00 INFO retrying", "java.lang.IllegalStateException: x"),
+            ('{"level":"error","msg":"boom"}',),
+        ],
+    )
+    def test_ambiguous_records_take_the_full_path(self, lines: tuple[str, ...]) -> None:
+        """Records the fast pattern cannot vouch for are left to the full parse."""
+        assert not logship.parse._below_minimum(_record(lines), "error")
+
+    def test_warning_passes_when_the_minimum_is_warning(self) -> None:
+        """The rejected levels follow config.min_level."""
+        line = "2024-05-01 12:00:00,123 WARN [main] c.s.Order - slow"
+        assert logship.parse._below_minimum(_record((line,)), "error")
+        assert not logship.parse._below_minimum(_record((line,)), "warning")
+        assert not logship.parse._below_minimum(_record((line,)), "trace")
+
+
+_STAMPS = st.sampled_from(
+    [
+        "2024-05-01 12:00:00,123",
+        "2024-05-01T12:00:00.123Z",
+        "2024-05-01T12:00:00+02:00",
+        "2024-05-01 12:00:00 UTC",
+        "12:00:00.123",
+        "2024/05/01 12:00:00",
+    ]
+)
+_WORDS = st.sampled_from([*LEVEL_NAMES, "main", "app", "x", "ERROR x", "info:", "", "req-1"])
+_SEPARATORS = st.sampled_from([" ", "  ", "\t", " - ", "|", ""])
+_TAILS = st.sampled_from(
+    ["", " msg", ": msg", "-x", "\tx", " - x", ".ERROR x", " c.s.Order - m", "] x", " [x] l : m"]
+)
+
+
+@st.composite
+def _lines(draw: st.DrawFn) -> str:
+    """A line of stamp, separator, maybe a bracket, a word in either case, and a tail."""
+    head = draw(_STAMPS) + draw(_SEPARATORS)
+    bracket = draw(st.one_of(st.none(), _WORDS))
+    if bracket is not None:
+        head += f"[{bracket}]" + draw(_SEPARATORS)
+    word = draw(_WORDS)
+    return head + (word.lower() if draw(st.booleans()) else word) + draw(_TAILS)
+
+
+class TestFastRejectGenerated:
+    @settings(max_examples=500, deadline=None)
+    @given(line=_lines(), config=st.sampled_from(CONFIGS))
+    def test_generated_lines_give_the_same_result(self, line: str, config: Config) -> None:
+        """Lines built from the layouts' fragments: same result with and without the fast path."""
+        slow, fast = _both(_record((line,)), config)
+        assert slow == fast
