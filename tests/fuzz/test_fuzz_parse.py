@@ -17,6 +17,7 @@ from logship.config import Config
 from logship.event import EventSettings, build_event
 from logship.fingerprint import fingerprint
 from logship.parse import LANGUAGE_PARSERS, parse_record
+from logship.parse._limits import MAX_EXCEPTIONS, MAX_FRAMES_KEPT
 from logship.records import ExceptionInfo, LogRecord, Trace
 from logship.scrub import Scrubber
 from logship.truncate import within_budget
@@ -36,10 +37,14 @@ class TestFuzzParsers:
         if trace is None:
             return
         assert isinstance(trace, Trace)
+        assert trace.chain
+        assert trace.chain[0].relation is None
+        assert len(trace.chain) <= MAX_EXCEPTIONS
         for exc in (*trace.chain, *trace.related):
             assert isinstance(exc, ExceptionInfo)
             assert isinstance(exc.type, str)
             assert exc.frames_omitted >= 0
+            assert len(exc.frames) <= 2 * MAX_FRAMES_KEPT
 
 
 class TestFuzzPipelineTail:
