@@ -39,7 +39,7 @@ from enum import IntEnum
 from .config import AssemblyLimits
 from .records import LogEvent, LogRecord
 
-__all__ = ["LineKind", "State", "assemble", "classify", "step"]
+__all__ = ["FastLane", "LineKind", "State", "assemble", "classify", "step"]
 
 
 class State(IntEnum):
@@ -433,16 +433,44 @@ def _prefix(lines: list[str], max_lines: int, max_bytes: int) -> tuple[list[str]
     return lines[:], size
 
 
+class FastLane:
+    """One-line entries the caller will surely turn away: counted here, never built.
+
+    Most of what a service writes is one plain line below the error level. The
+    pipeline gives :func:`assemble` a pattern that matches exactly the lines it
+    would reject from a one-line record (the parse stage's fast rejection); such
+    a line, once the stream's next line shows that nothing joins it, is counted
+    in ``count`` instead of becoming an ``_Entry`` and a :class:`LogRecord`.
+    A line that something joins is built as before, so every record that could
+    matter comes out unchanged.
+    """
+
+    __slots__ = ("count", "pattern")
+
+    def __init__(self, pattern: re.Pattern[str]) -> None:
+        self.pattern = pattern
+        self.count = 0  # one-line entries counted, not emitted; the caller drains it
+
+    def takes(self, line: str) -> bool:
+        """Whether a one-line entry made of ``line`` would be turned away."""
+        return line[:1].isdigit() and self.pattern.match(line) is not None
+
+
 class _Stream:
     """One (log group, log stream): its reorder buffer, open entry and state."""
 
-    __slots__ = ("entry", "key", "max_ts", "pending", "state")
+    __slots__ = ("entry", "held", "key", "lane", "max_ts", "pending", "state")
 
-    def __init__(self, key: tuple[str, str]) -> None:
+    def __init__(self, key: tuple[str, str], lane: FastLane | None = None) -> None:
         self.key = key
         self.pending: list[tuple[int, int, LogEvent]] = []
         self.max_ts = -(2**63)
         self.entry: _Entry | None = None
+        # The open entry while it is one line the fast lane takes (``entry`` is
+        # None then): the event and its line, built into an _Entry only if a
+        # later line joins it.
+        self.held: tuple[LogEvent, str] | None = None
+        self.lane = lane
         self.state = State.NONE
 
     def push(self, seq: int, event: LogEvent, limits: AssemblyLimits, out: list[LogRecord]) -> None:
@@ -463,6 +491,9 @@ class _Stream:
         self._close(out)
 
     def _close(self, out: list[LogRecord]) -> None:
+        if self.held is not None and self.lane is not None:
+            self.lane.count += 1
+            self.held = None
         if self.entry is not None:
             out.append(self.entry.record(*self.key))
             self.entry = None
@@ -470,8 +501,27 @@ class _Stream:
 
     def _feed(self, event: LogEvent, limits: AssemblyLimits, out: list[LogRecord]) -> None:
         lines, size, cut = _split(event.message, limits)
-        entry = self.entry
         kind = classify(lines[0])
+        held = self.held
+        lane = self.lane
+        if held is not None and lane is not None:
+            if kind is LineKind.START and len(lines) == 1 and not cut and lane.takes(lines[0]):
+                # The common run of plain lines: a log line never joins a held
+                # log line (the stream is in state LOG, not JUL), so the held
+                # one is over and this one is held in its place.
+                lane.count += 1
+                self.held = (event, lines[0])
+                return
+            # The open entry is one held line (state LOG): build it only if
+            # this line joins it; otherwise it is over and only counted. The
+            # state this line leads to does not depend on the held line.
+            self.held = None
+            log_line = held[1] if kind in _READS_LOG_LINE else ""
+            if step(State.LOG, kind, log_line)[0]:
+                self.entry = _Entry(held[0], [held[1]], len(held[1]), truncated=False)
+            else:
+                lane.count += 1
+        entry = self.entry
         # The last log line matters only to trace openers and JUL's level line;
         # the hot path (a log line after a log line) skips looking it up.
         wants_log_line = entry is not None and (
@@ -503,17 +553,32 @@ class _Stream:
         else:
             if entry is not None:
                 out.append(entry.record(*self.key))
-            self.entry = _Entry(event, lines, size, truncated=cut)
+            if (
+                lane is not None
+                and kind is LineKind.START
+                and state is State.LOG
+                and len(lines) == 1
+                and not cut
+                and lane.takes(lines[0])
+            ):
+                self.entry = None
+                self.held = (event, lines[0])
+            else:
+                self.entry = _Entry(event, lines, size, truncated=cut)
         if cut and self.entry is not None:
             self.entry.truncated = True
         self.state = state
 
 
-def assemble(events: Iterable[LogEvent], limits: AssemblyLimits) -> Iterator[LogRecord]:
+def assemble(
+    events: Iterable[LogEvent], limits: AssemblyLimits, *, fast_lane: FastLane | None = None
+) -> Iterator[LogRecord]:
     """Join the events of each logical log entry into one record, per stream.
 
     Records of one stream come out in order; records of different streams
-    come out as they complete. Every event id ends up in exactly one record.
+    come out as they complete. Every event id ends up in exactly one record,
+    except the one-line entries ``fast_lane`` takes: those are only counted in
+    ``fast_lane.count`` (see :class:`FastLane`).
     Beyond ``limits.max_open_streams`` streams, the least recently used one is
     flushed, so memory stays bounded however many streams a dump holds.
     """
@@ -523,7 +588,7 @@ def assemble(events: Iterable[LogEvent], limits: AssemblyLimits) -> Iterator[Log
         key = (event.log_group, event.log_stream)
         stream = streams.get(key)
         if stream is None:
-            stream = streams[key] = _Stream(key)
+            stream = streams[key] = _Stream(key, fast_lane)
             if len(streams) > max(1, limits.max_open_streams):
                 streams.popitem(last=False)[1].flush(limits, out)
         else:

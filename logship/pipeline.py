@@ -21,7 +21,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
-from logship.assemble import assemble
+from logship import parse
+from logship.assemble import FastLane, assemble
 from logship.config import Config
 from logship.fingerprint import fingerprint
 from logship.parse import parse_record
@@ -122,10 +123,34 @@ def _count_inputs(items: Iterable[Item], report: RunReport) -> Iterator[LogEvent
             report.control_messages += 1
 
 
+# Whether errors() lets the assembler count the one-line entries parse_record
+# would turn away instead of building them; a switch so that tests can compare
+# both paths on the same input.
+FAST_LANE = True
+
+
+def _fast_lane(config: Config) -> FastLane | None:
+    """The assembler's fast lane for ``config.min_level``, when the parse stage has one."""
+    if not (FAST_LANE and parse.FAST_REJECT):
+        return None
+    pattern = parse.low_text_line(config.min_level)
+    return FastLane(pattern) if pattern is not None else None
+
+
 def errors(items: Iterable[Item], config: Config, report: RunReport) -> Iterator[Fingerprinted]:
-    """Decoded items in, fingerprinted errors out; everything else counted in ``report``."""
-    records: Iterator[LogRecord] = assemble(_count_inputs(items, report), config.assembly)
+    """Decoded items in, fingerprinted errors out; everything else counted in ``report``.
+
+    One-line entries below ``min_level`` that the assembler's fast lane counts
+    instead of building are counted as records and events not in errors, as
+    their records would have been: the report is the same either way.
+    """
+    lane = _fast_lane(config)
+    records: Iterator[LogRecord] = assemble(
+        _count_inputs(items, report), config.assembly, fast_lane=lane
+    )
     for record in records:
+        if lane is not None and lane.count:
+            _drain(lane, report)
         report.records += 1
         error = parse_record(record, config)
         if error is None:
@@ -134,6 +159,15 @@ def errors(items: Iterable[Item], config: Config, report: RunReport) -> Iterator
         report.events_in_errors += len(record.event_ids)
         report.errors += 1
         yield fingerprint(error, config.masks)
+    if lane is not None:
+        _drain(lane, report)
+
+
+def _drain(lane: FastLane, report: RunReport) -> None:
+    """Move the fast lane's count to the report: one record, one event each."""
+    report.records += lane.count
+    report.events_not_errors += lane.count
+    lane.count = 0
 
 
 def run(

@@ -155,6 +155,16 @@ def _low_text_line(min_level: str) -> re.Pattern[str] | None:
     return re.compile(rf"{STAMP} +(?:\[(?!(?i:{_ANY_LEVEL})\b)[^\]]*\] +)?(?i:{names})(?:\s|$)")
 
 
+def low_text_line(min_level: str) -> re.Pattern[str] | None:
+    """The fast rejection's pattern for one-line text records below ``min_level``, if any.
+
+    A one-line record whose line starts with a digit and matches it is one
+    :func:`parse_record` turns away; the assembler's fast lane uses it to count
+    such lines without building their records.
+    """
+    return _low_text_line(min_level)
+
+
 def _below_minimum(record: LogRecord, min_level: str) -> bool:
     """Whether ``record`` is surely below ``min_level``, known at a fraction of a full parse.
 
