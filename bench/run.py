@@ -101,7 +101,7 @@ def pipeline_stage() -> Callable[[Sequence[LambdaEvent]], int]:
             report = RunReport()
             sink = MemorySink()
             deliver(
-                run(from_lambda_event(event), config, report),
+                run(from_lambda_event(event, batched=True), config, report),
                 sink=sink,
                 settings=settings,
                 report=report,

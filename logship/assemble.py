@@ -26,18 +26,30 @@ is delivered a little late (a Kinesis retry, a second subscription batch) is
 out of order only relative to the payloads around it. An event later than the
 window is fed in arrival order: it may join the wrong entry, but it is never
 dropped.
+
+Batches: the Lambda hands over each payload as one :class:`LogBatch` (one
+stream, columns of ids, timestamps and messages). When its timestamps ascend
+and none is older than what the stream has seen, the reorder buffer's work is
+a count (which prefix the window releases), and with a :class:`FastLane` one
+regex match per message, run over the whole column in C, finds the lines that
+need the state machine. Runs of plain low-level lines between them are
+counted without touching each line. The result is the same as pushing the
+batch's events one by one; ``tests/test_batch.py`` checks that.
 """
 
 from __future__ import annotations
 
 import heapq
+import operator
 import re
+from bisect import bisect_right
 from collections import OrderedDict, deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from enum import IntEnum
+from itertools import compress, count, islice
 
 from .config import AssemblyLimits
-from .records import LogEvent, LogRecord
+from .records import LogBatch, LogEvent, LogRecord
 
 __all__ = ["FastLane", "LineKind", "State", "assemble", "classify", "step"]
 
@@ -239,6 +251,13 @@ def step(state: State, kind: LineKind, log_line: str) -> tuple[bool, State]:
 
 _READS_LOG_LINE = frozenset({LineKind.HEADER, LineKind.PY_TRACEBACK, LineKind.RUBY_FRAME})
 
+# Where an event came from, shared by every event of a payload: (owner, region, batch item).
+Origin = tuple[str, str, str]
+# An event waiting in a stream's reorder buffer: (timestamp, arrival, id, message,
+# origin, plain). Arrival numbers are unique, so the heap never compares further.
+# ``plain`` is True when the message is known to be a plain line (see FastLane).
+_Pending = tuple[int, int, str, str, Origin, bool]
+
 
 def _last_text(lines: list[str], end: int | None = None) -> str:
     """The last non-blank line before ``end``: Spring Boot puts a blank line before a trace."""
@@ -267,15 +286,16 @@ class _Entry:
         "truncated",
     )
 
-    def __init__(self, event: LogEvent, lines: list[str], size: int, truncated: bool) -> None:
-        self.event_ids = [event.event_id]
+    def __init__(
+        self, event_id: str, timestamp: int, origin: Origin, lines: list[str], size: int
+    ) -> None:
+        self.event_ids = [event_id]
         self.lines = lines
-        self.first_ts = self.last_ts = event.timestamp
-        self.owner = event.owner
-        self.region = event.region
-        self.batch_items = [event.batch_item] if event.batch_item else []
+        self.first_ts = self.last_ts = timestamp
+        self.owner, self.region, batch_item = origin
+        self.batch_items = [batch_item] if batch_item else []
         self.size = size
-        self.truncated = truncated
+        self.truncated = False
         # Past max_lines / max_bytes, ``lines`` is the frozen head and ``tail``
         # the sliding window of the latest lines; ``None`` until then.
         self.tail: deque[str] | None = None
@@ -288,17 +308,30 @@ class _Entry:
                 return line
         return _last_text(self.lines)
 
-    def add(self, event: LogEvent, lines: list[str], size: int) -> None:
-        self.event_ids.append(event.event_id)
-        self.last_ts = event.timestamp
+    def add(
+        self, event_id: str, timestamp: int, origin: Origin, lines: list[str], size: int
+    ) -> None:
+        self.event_ids.append(event_id)
+        self.last_ts = timestamp
         self.lines.extend(lines)
         self.size += size
-        if event.batch_item and event.batch_item not in self.batch_items:
-            self.batch_items.append(event.batch_item)
-        self.owner = self.owner or event.owner
-        self.region = self.region or event.region
+        self._note(origin)
 
-    def add_beyond_limits(self, event: LogEvent, lines: list[str], limits: AssemblyLimits) -> None:
+    def _note(self, origin: Origin) -> None:
+        owner, region, batch_item = origin
+        if batch_item and batch_item not in self.batch_items:
+            self.batch_items.append(batch_item)
+        self.owner = self.owner or owner
+        self.region = self.region or region
+
+    def add_beyond_limits(
+        self,
+        event_id: str,
+        timestamp: int,
+        origin: Origin,
+        lines: list[str],
+        limits: AssemblyLimits,
+    ) -> None:
         """Add an event once the entry is past max_lines or max_bytes: keep both ends.
 
         Parsers read a trace's first lines (the outermost exception; PHP's
@@ -318,12 +351,9 @@ class _Entry:
             tail = self.tail = deque()
             self._push(overflow[len(self.lines) :], tail, tail_lines, tail_bytes)
         self._push(lines, tail, tail_lines, tail_bytes)
-        self.event_ids.append(event.event_id)
-        self.last_ts = event.timestamp
-        if event.batch_item and event.batch_item not in self.batch_items:
-            self.batch_items.append(event.batch_item)
-        self.owner = self.owner or event.owner
-        self.region = self.region or event.region
+        self.event_ids.append(event_id)
+        self.last_ts = timestamp
+        self._note(origin)
 
     def _push(self, lines: list[str], tail: deque[str], max_lines: int, max_bytes: int) -> None:
         if not max_lines or not max_bytes:
@@ -437,70 +467,204 @@ class FastLane:
     """One-line entries the caller will surely turn away: counted here, never built.
 
     Most of what a service writes is one plain line below the error level. The
-    pipeline gives :func:`assemble` a pattern that matches exactly the lines it
-    would reject from a one-line record (the parse stage's fast rejection); such
-    a line, once the stream's next line shows that nothing joins it, is counted
-    in ``count`` instead of becoming an ``_Entry`` and a :class:`LogRecord`.
-    A line that something joins is built as before, so every record that could
+    pipeline gives :func:`assemble` the parse stage's fast rejection: a pattern
+    for digit-led text lines and, optionally, a check for JSON lines. A line it
+    takes, once the stream's next line shows that nothing joins it, is counted
+    in ``count`` instead of becoming an ``_Entry`` and a :class:`LogRecord`. A
+    line that something joins is built as before, so every record that could
     matter comes out unchanged.
     """
 
-    __slots__ = ("count", "pattern")
+    __slots__ = ("_scan", "count", "json_line", "pattern")
 
-    def __init__(self, pattern: re.Pattern[str]) -> None:
+    def __init__(
+        self, pattern: re.Pattern[str], json_line: Callable[[str], bool] | None = None
+    ) -> None:
         self.pattern = pattern
+        self.json_line = json_line  # whether a JSON line is one the caller turns away
         self.count = 0  # one-line entries counted, not emitted; the caller drains it
+        self._scan: tuple[int, re.Pattern[str]] | None = None
 
     def takes(self, line: str) -> bool:
         """Whether a one-line entry made of ``line`` would be turned away."""
-        return line[:1].isdigit() and self.pattern.match(line) is not None
+        head = line[:1]
+        if head.isdigit():
+            return self.pattern.match(line) is not None
+        return head == "{" and self.json_line is not None and self.json_line(line)
+
+    def plain(self, message: str, max_bytes: int) -> bool:
+        """Whether an event's message is one line this lane takes: no newline, not cut, a START."""
+        if "\n" in message or len(message) > max_bytes:
+            return False
+        line = message.rstrip("\r")
+        return classify(line) is LineKind.START and self.takes(line)
+
+    def scan(self, messages: Sequence[str], max_bytes: int) -> list[int]:
+        """The indices of the messages that are not :meth:`plain`, ascending.
+
+        One match per message, the loop in C: a digit-led line is plain when
+        it is one whole line within ``max_bytes`` (checked by a lookahead),
+        starts an entry and matches the fast rejection's pattern. The rest
+        that may still be plain (JSON lines; a line ending in a carriage
+        return, which the pattern leaves to the full check) get :meth:`plain`.
+        """
+        match = self._scan_pattern(max_bytes).match
+        flags = map(operator.not_, map(match, messages))
+        return [
+            index
+            for index in compress(count(), flags)
+            if not (_maybe_plain(messages[index]) and self.plain(messages[index], max_bytes))
+        ]
+
+    def _scan_pattern(self, max_bytes: int) -> re.Pattern[str]:
+        if self._scan is None or self._scan[0] != max_bytes:
+            # A digit cannot start any kind before START in _PATTERNS, so START's
+            # own alternation matching is classify() saying START.
+            start = dict(_PATTERNS)[LineKind.START]
+            whole_line = rf"(?=[^\n]{{0,{max_bytes}}}(?<!\r)\Z)"
+            source = rf"{whole_line}(?=\d)(?=(?:{start}))(?:{self.pattern.pattern})"
+            self._scan = (max_bytes, re.compile(source, self.pattern.flags))
+        return self._scan[1]
+
+
+def _maybe_plain(message: str) -> bool:
+    return message[:1] == "{" or message[-1:] == "\r"
 
 
 class _Stream:
     """One (log group, log stream): its reorder buffer, open entry and state."""
 
-    __slots__ = ("entry", "held", "key", "lane", "max_ts", "pending", "state")
+    __slots__ = ("entry", "held", "key", "lane", "limits", "max_ts", "out", "pending", "state")
 
-    def __init__(self, key: tuple[str, str], lane: FastLane | None = None) -> None:
+    def __init__(
+        self,
+        key: tuple[str, str],
+        limits: AssemblyLimits,
+        out: list[LogRecord],
+        lane: FastLane | None = None,
+    ) -> None:
         self.key = key
-        self.pending: list[tuple[int, int, LogEvent]] = []
+        self.limits = limits
+        self.out = out  # completed records go here; assemble() yields them
+        self.pending: list[_Pending] = []
         self.max_ts = -(2**63)
         self.entry: _Entry | None = None
         # The open entry while it is one line the fast lane takes (``entry`` is
-        # None then): the event and its line, built into an _Entry only if a
-        # later line joins it.
-        self.held: tuple[LogEvent, str] | None = None
+        # None then): the event's id, time, origin and line, built into an
+        # _Entry only if a later line joins it.
+        self.held: tuple[str, int, Origin, str] | None = None
         self.lane = lane
         self.state = State.NONE
 
-    def push(self, seq: int, event: LogEvent, limits: AssemblyLimits, out: list[LogRecord]) -> None:
+    def push(self, seq: int, event: LogEvent) -> None:
         """Buffer ``event``; feed whatever the window releases; completed records go to ``out``."""
-        pending = self.pending
-        heapq.heappush(pending, (event.timestamp, seq, event))
-        self.max_ts = max(self.max_ts, event.timestamp)
-        watermark = self.max_ts - limits.reorder_window_ms
-        capacity = limits.max_lines
-        while pending and (pending[0][0] <= watermark or len(pending) > capacity):
-            self._feed(heapq.heappop(pending)[2], limits, out)
+        origin = (event.owner, event.region, event.batch_item)
+        self._push((event.timestamp, seq, event.event_id, event.message, origin, False))
 
-    def flush(self, limits: AssemblyLimits, out: list[LogRecord]) -> None:
+    def _push(self, item: _Pending) -> None:
+        pending = self.pending
+        heapq.heappush(pending, item)
+        self.max_ts = max(self.max_ts, item[0])
+        watermark = self.max_ts - self.limits.reorder_window_ms
+        capacity = self.limits.max_lines
+        while pending and (pending[0][0] <= watermark or len(pending) > capacity):
+            self._feed_pending(heapq.heappop(pending))
+
+    def push_batch(self, seq: int, batch: LogBatch) -> None:
+        """Push a payload's events, numbered from ``seq``: the same as pushing them one by one.
+
+        When the batch's timestamps ascend from no earlier than the stream's
+        latest, the buffer plus the batch is one sorted sequence, and pushing
+        it event by event would release exactly its first ``k`` events: those
+        the final watermark passes, or more while the buffer would overflow.
+        Otherwise (a late or shuffled payload) the events go one by one.
+        """
+        timestamps = batch.timestamps
+        origin = (batch.owner, batch.region, batch.batch_item)
+        if not timestamps:
+            return
+        if timestamps[0] < self.max_ts or not _ascending(timestamps):
+            ids, messages = batch.event_ids, batch.messages
+            for index, timestamp in enumerate(timestamps):
+                item = (timestamp, seq + index, ids[index], messages[index], origin, False)
+                self._push(item)
+            return
+        held_back = sorted(self.pending)  # all at or before timestamps[0]
+        self.pending = []
+        self.max_ts = timestamps[-1]
+        watermark = self.max_ts - self.limits.reorder_window_ms
+        size = len(held_back) + len(timestamps)
+        passed = bisect_right([item[0] for item in held_back], watermark) + bisect_right(
+            timestamps, watermark
+        )
+        release = max(size - self.limits.max_lines, passed)
+        for item in held_back[:release]:
+            self._feed_pending(item)
+        stop = max(0, release - len(held_back))  # the batch's events released
+        lane = self.lane
+        if lane is not None:
+            candidates = lane.scan(batch.messages, self.limits.max_bytes)
+        else:
+            candidates = list(range(len(timestamps)))
+        self._feed_batch(batch, origin, stop, candidates)
+        # What stays is sorted: a valid heap as it is.
+        ids, messages = batch.event_ids, batch.messages
+        plain = _plain_flags(len(timestamps), candidates, lane is not None)
+        self.pending = held_back[release:]
+        self.pending.extend(
+            (timestamps[index], seq + index, ids[index], messages[index], origin, plain[index])
+            for index in range(stop, len(timestamps))
+        )
+
+    def _feed_batch(
+        self, batch: LogBatch, origin: Origin, stop: int, candidates: list[int]
+    ) -> None:
+        """Feed the batch's first ``stop`` events; ``candidates``: those that are not plain."""
+        ids, timestamps, messages = batch.event_ids, batch.timestamps, batch.messages
+        lane = self.lane
+        upcoming = index = 0
+        while index < stop:
+            next_candidate = candidates[upcoming] if upcoming < len(candidates) else stop
+            if lane is None or index == next_candidate or self.held is None:
+                self._feed(ids[index], timestamps[index], messages[index], origin)
+                if index == next_candidate:
+                    upcoming += 1
+                index += 1
+                continue
+            # A run of plain lines while one is held: each takes the held
+            # one's place and the one it replaces is over (see _feed).
+            end = min(next_candidate, stop)
+            lane.count += end - index
+            last = end - 1
+            self.held = (ids[last], timestamps[last], origin, messages[last].rstrip("\r"))
+            index = end
+
+    def flush(self) -> None:
         """Release everything buffered and close the open entry."""
         pending = self.pending
         while pending:
-            self._feed(heapq.heappop(pending)[2], limits, out)
-        self._close(out)
+            self._feed_pending(heapq.heappop(pending))
+        self._close()
 
-    def _close(self, out: list[LogRecord]) -> None:
+    def _close(self) -> None:
         if self.held is not None and self.lane is not None:
             self.lane.count += 1
             self.held = None
         if self.entry is not None:
-            out.append(self.entry.record(*self.key))
+            self.out.append(self.entry.record(*self.key))
             self.entry = None
         self.state = State.NONE
 
-    def _feed(self, event: LogEvent, limits: AssemblyLimits, out: list[LogRecord]) -> None:
-        lines, size, cut = _split(event.message, limits)
+    def _feed_pending(self, item: _Pending) -> None:
+        timestamp, _seq, event_id, message, origin, plain = item
+        if plain and self.held is not None and self.lane is not None:
+            self.lane.count += 1
+            self.held = (event_id, timestamp, origin, message.rstrip("\r"))
+            return
+        self._feed(event_id, timestamp, message, origin)
+
+    def _feed(self, event_id: str, timestamp: int, message: str, origin: Origin) -> None:
+        lines, size, cut = _split(message, self.limits)
         kind = classify(lines[0])
         held = self.held
         lane = self.lane
@@ -510,15 +674,16 @@ class _Stream:
                 # log line (the stream is in state LOG, not JUL), so the held
                 # one is over and this one is held in its place.
                 lane.count += 1
-                self.held = (event, lines[0])
+                self.held = (event_id, timestamp, origin, lines[0])
                 return
             # The open entry is one held line (state LOG): build it only if
             # this line joins it; otherwise it is over and only counted. The
             # state this line leads to does not depend on the held line.
             self.held = None
-            log_line = held[1] if kind in _READS_LOG_LINE else ""
+            held_line = held[3]
+            log_line = held_line if kind in _READS_LOG_LINE else ""
             if step(State.LOG, kind, log_line)[0]:
-                self.entry = _Entry(held[0], [held[1]], len(held[1]), truncated=False)
+                self.entry = _Entry(held[0], held[1], held[2], [held_line], len(held_line))
             else:
                 lane.count += 1
         entry = self.entry
@@ -534,25 +699,26 @@ class _Stream:
         for index in range(1, len(lines)):
             state = step(state, classify(lines[index]), _last_text(lines, index))[1]
         if joins and entry is not None:
-            if event.timestamp - entry.last_ts > limits.max_age_ms:
+            if timestamp - entry.last_ts > self.limits.max_age_ms:
                 # A runtime writes a trace's lines within milliseconds: a line
                 # that comes this long after the previous one is no part of it,
                 # however long the trace (head and tail keep memory bounded).
                 # What is open goes out; both pieces are marked.
                 entry.truncated = True
-                out.append(entry.record(*self.key))
-                self.entry = _Entry(event, lines, size, truncated=True)
+                self.out.append(entry.record(*self.key))
+                self.entry = _Entry(event_id, timestamp, origin, lines, size)
+                self.entry.truncated = True
             elif (
                 entry.tail is None
-                and len(entry.lines) + len(lines) <= limits.max_lines
-                and entry.size + size <= limits.max_bytes
+                and len(entry.lines) + len(lines) <= self.limits.max_lines
+                and entry.size + size <= self.limits.max_bytes
             ):
-                entry.add(event, lines, size)
+                entry.add(event_id, timestamp, origin, lines, size)
             else:
-                entry.add_beyond_limits(event, lines, limits)
+                entry.add_beyond_limits(event_id, timestamp, origin, lines, self.limits)
         else:
             if entry is not None:
-                out.append(entry.record(*self.key))
+                self.out.append(entry.record(*self.key))
             if (
                 lane is not None
                 and kind is LineKind.START
@@ -562,42 +728,64 @@ class _Stream:
                 and lane.takes(lines[0])
             ):
                 self.entry = None
-                self.held = (event, lines[0])
+                self.held = (event_id, timestamp, origin, lines[0])
             else:
-                self.entry = _Entry(event, lines, size, truncated=cut)
+                self.entry = _Entry(event_id, timestamp, origin, lines, size)
         if cut and self.entry is not None:
             self.entry.truncated = True
         self.state = state
 
 
+def _ascending(values: Sequence[int]) -> bool:
+    return all(map(operator.le, values, islice(values, 1, None)))
+
+
+def _plain_flags(size: int, candidates: list[int], lane: bool) -> list[bool]:
+    """Per event, whether it is plain: every index but the candidates, when there is a lane."""
+    flags = [lane] * size
+    for index in candidates:
+        flags[index] = False
+    return flags
+
+
 def assemble(
-    events: Iterable[LogEvent], limits: AssemblyLimits, *, fast_lane: FastLane | None = None
+    events: Iterable[LogEvent | LogBatch],
+    limits: AssemblyLimits,
+    *,
+    fast_lane: FastLane | None = None,
 ) -> Iterator[LogRecord]:
     """Join the events of each logical log entry into one record, per stream.
 
-    Records of one stream come out in order; records of different streams
-    come out as they complete. Every event id ends up in exactly one record,
-    except the one-line entries ``fast_lane`` takes: those are only counted in
-    ``fast_lane.count`` (see :class:`FastLane`).
+    ``events`` are single events or whole payloads (:class:`LogBatch`), in
+    arrival order. Records of one stream come out in order; records of
+    different streams come out as they complete. Every event id ends up in
+    exactly one record, except the one-line entries ``fast_lane`` takes: those
+    are only counted in ``fast_lane.count`` (see :class:`FastLane`).
     Beyond ``limits.max_open_streams`` streams, the least recently used one is
     flushed, so memory stays bounded however many streams a dump holds.
     """
     streams: OrderedDict[tuple[str, str], _Stream] = OrderedDict()
     out: list[LogRecord] = []
-    for seq, event in enumerate(events):
+    seq = 0
+    for event in events:
         key = (event.log_group, event.log_stream)
         stream = streams.get(key)
         if stream is None:
-            stream = streams[key] = _Stream(key, fast_lane)
+            stream = streams[key] = _Stream(key, limits, out, fast_lane)
             if len(streams) > max(1, limits.max_open_streams):
-                streams.popitem(last=False)[1].flush(limits, out)
+                streams.popitem(last=False)[1].flush()
         else:
             streams.move_to_end(key)
-        stream.push(seq, event, limits, out)
+        if isinstance(event, LogBatch):
+            stream.push_batch(seq, event)
+            seq += len(event)
+        else:
+            stream.push(seq, event)
+            seq += 1
         if out:
             yield from out
             out.clear()
     for stream in streams.values():
-        stream.flush(limits, out)
+        stream.flush()
         yield from out
         out.clear()

@@ -16,6 +16,7 @@ the tests and logged by every run.
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -26,12 +27,19 @@ from logship.assemble import FastLane, assemble
 from logship.config import Config
 from logship.fingerprint import fingerprint
 from logship.parse import parse_record
-from logship.records import ControlMessage, Fingerprinted, InputProblem, LogEvent, LogRecord
+from logship.records import (
+    ControlMessage,
+    Fingerprinted,
+    InputProblem,
+    LogBatch,
+    LogEvent,
+    LogRecord,
+)
 from logship.rules import decide, expiry_warnings
 
 MAX_REPORTED_PROBLEMS = 50  # the count is exact; only the list of examples is capped
 
-Item = LogEvent | InputProblem | ControlMessage
+Item = LogEvent | LogBatch | InputProblem | ControlMessage
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,10 +120,13 @@ class RunReport:
         }
 
 
-def _count_inputs(items: Iterable[Item], report: RunReport) -> Iterator[LogEvent]:
+def _count_inputs(items: Iterable[Item], report: RunReport) -> Iterator[LogEvent | LogBatch]:
     for item in items:
         if isinstance(item, LogEvent):
             report.events_received += 1
+            yield item
+        elif isinstance(item, LogBatch):
+            report.events_received += len(item)
             yield item
         elif isinstance(item, InputProblem):
             report.add_problem(item)
@@ -134,7 +145,9 @@ def _fast_lane(config: Config) -> FastLane | None:
     if not (FAST_LANE and parse.FAST_REJECT):
         return None
     pattern = parse.low_text_line(config.min_level)
-    return FastLane(pattern) if pattern is not None else None
+    if pattern is None:
+        return None
+    return FastLane(pattern, functools.partial(parse.low_json_line, min_level=config.min_level))
 
 
 def errors(items: Iterable[Item], config: Config, report: RunReport) -> Iterator[Fingerprinted]:

@@ -32,6 +32,44 @@ class LogEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class LogBatch:
+    """The log events of one subscription payload: one stream, kept as columns.
+
+    A payload holds up to 10,000 events of one stream; the Lambda decodes them
+    into these three parallel tuples, each checked once, rather than into as
+    many :class:`LogEvent` records, which the assembler builds only for the
+    few events it must handle one by one (see :meth:`events`).
+    """
+
+    log_group: str
+    log_stream: str
+    event_ids: tuple[str, ...]
+    timestamps: tuple[int, ...]
+    messages: tuple[str, ...]
+    owner: str = ""
+    region: str = ""
+    source: str = ""  # the payload: "lambda event: Records[3] (seq 4959...)"
+    batch_item: str = ""
+
+    def __len__(self) -> int:
+        return len(self.event_ids)
+
+    def event(self, index: int) -> LogEvent:
+        """The event at ``index``, as the per-event decoder would have made it."""
+        return LogEvent(
+            log_group=self.log_group,
+            log_stream=self.log_stream,
+            event_id=self.event_ids[index],
+            timestamp=self.timestamps[index],
+            message=self.messages[index],
+            owner=self.owner,
+            region=self.region,
+            source=f"{self.source}: logEvents[{index}]",
+            batch_item=self.batch_item,
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class InputProblem:
     """A piece of input that could not be decoded.
 

@@ -18,9 +18,9 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from logship.exceptions import InputError, PayloadTooLargeError
-from logship.records import ControlMessage, InputProblem, LogEvent
+from logship.records import ControlMessage, InputProblem, LogBatch, LogEvent
 
-Item = LogEvent | InputProblem | ControlMessage
+Item = LogEvent | LogBatch | InputProblem | ControlMessage
 
 DEFAULT_MAX_INFLATED = 64 * 1024 * 1024  # per payload; a real one inflates to about 1 MB
 # Inflate in steps of this size, so a bomb is stopped after at most one step past the limit.
@@ -100,13 +100,14 @@ def from_payload(
     region: str = "",
     batch_item: str = "",
     max_inflated_bytes: int = DEFAULT_MAX_INFLATED,
+    batched: bool = False,
 ) -> Iterator[Item]:
     """Decode one subscription payload: the base64-decoded gzip bytes.
 
     ``source`` names the payload in messages ("lambda event: Records[3] ...");
     ``region`` is not in the payload, so the caller says it (the Lambda passes
     ``AWS_REGION``). ``batch_item`` is the Kinesis sequence number or Firehose
-    record id the payload came in.
+    record id the payload came in. ``batched``: see :func:`from_message`.
     """
     try:
         raw = _payload_json(data, max_inflated_bytes)
@@ -123,13 +124,26 @@ def from_payload(
             source, f"payload is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
         )
         return
-    yield from from_message(document, source=source, region=region, batch_item=batch_item)
+    yield from from_message(
+        document, source=source, region=region, batch_item=batch_item, batched=batched
+    )
 
 
 def from_message(
-    document: object, *, source: str, region: str = "", batch_item: str = ""
+    document: object,
+    *,
+    source: str,
+    region: str = "",
+    batch_item: str = "",
+    batched: bool = False,
 ) -> Iterator[Item]:
-    """Decode a subscription payload that is already parsed JSON."""
+    """Decode a subscription payload that is already parsed JSON.
+
+    ``batched``: a payload whose events are all well formed comes out as one
+    :class:`LogBatch` rather than one :class:`LogEvent` per event (the
+    pipeline takes both; the Lambda asks for batches). A payload holding a bad
+    event comes out event by event, so that the problem names it.
+    """
     if not isinstance(document, dict):
         yield InputProblem(source, f"payload is {describe(document)}, expected a JSON object")
         return
@@ -155,6 +169,20 @@ def from_message(
         found = "missing" if "logEvents" not in document else describe(log_events)
         yield InputProblem(source, f"logEvents is {found}, expected an array")
         return
+    if batched:
+        batch = as_batch(
+            log_events,
+            source=source,
+            log_group=log_group,
+            log_stream=log_stream,
+            owner=owner,
+            region=region,
+            batch_item=batch_item,
+        )
+        if batch is not None:
+            if batch.event_ids:
+                yield batch
+            return
     for index, raw_event in enumerate(log_events):
         yield payload_event(
             raw_event,
@@ -165,6 +193,54 @@ def from_message(
             region=region,
             batch_item=batch_item,
         )
+
+
+_DICT = frozenset({dict})
+_STR = frozenset({str})
+_INT = frozenset({int})  # not bool: type(True) is bool
+
+
+def as_batch(
+    log_events: list[Any],
+    *,
+    source: str,
+    log_group: str,
+    log_stream: str,
+    owner: str,
+    region: str,
+    batch_item: str,
+) -> LogBatch | None:
+    """``logEvents`` as one :class:`LogBatch`, or None when an event is malformed.
+
+    The checks :func:`payload_event` makes per event, made per column with
+    C loops (an object with a string ``id``, an integer ``timestamp`` and a
+    string ``message``): on None the caller decodes event by event, which
+    names the bad ones.
+    """
+    try:
+        event_ids = tuple([event["id"] for event in log_events])
+        timestamps = tuple([event["timestamp"] for event in log_events])
+        messages = tuple([event["message"] for event in log_events])
+    except (KeyError, TypeError, IndexError):
+        return None
+    if not (
+        set(map(type, log_events)) <= _DICT
+        and set(map(type, event_ids)) <= _STR
+        and set(map(type, timestamps)) <= _INT
+        and set(map(type, messages)) <= _STR
+    ):
+        return None
+    return LogBatch(
+        log_group=log_group,
+        log_stream=log_stream,
+        event_ids=event_ids,
+        timestamps=timestamps,
+        messages=messages,
+        owner=owner,
+        region=region,
+        source=source,
+        batch_item=batch_item,
+    )
 
 
 def header_of(document: Mapping[str, Any]) -> tuple[str, str, str]:
@@ -229,7 +305,13 @@ def payload_event(
 
 
 def from_base64(
-    data: object, *, source: str, region: str, batch_item: str, max_inflated_bytes: int
+    data: object,
+    *,
+    source: str,
+    region: str,
+    batch_item: str,
+    max_inflated_bytes: int,
+    batched: bool = False,
 ) -> Iterator[Item]:
     """Decode a base64 ``data`` field holding one subscription payload."""
     if not isinstance(data, str):
@@ -246,6 +328,7 @@ def from_base64(
         region=region,
         batch_item=batch_item,
         max_inflated_bytes=max_inflated_bytes,
+        batched=batched,
     )
 
 
@@ -258,7 +341,7 @@ def arn_region(arn: object) -> str:
 
 
 def from_awslogs(
-    awslogs: object, *, source: str, region: str, max_inflated_bytes: int
+    awslogs: object, *, source: str, region: str, max_inflated_bytes: int, batched: bool = False
 ) -> Iterator[Item]:
     """The ``awslogs`` member of a subscription Lambda event."""
     if not isinstance(awslogs, dict):
@@ -270,11 +353,12 @@ def from_awslogs(
         region=region,
         batch_item="",
         max_inflated_bytes=max_inflated_bytes,
+        batched=batched,
     )
 
 
 def kinesis_record(
-    record: object, *, source: str, region: str, max_inflated_bytes: int
+    record: object, *, source: str, region: str, max_inflated_bytes: int, batched: bool = False
 ) -> Iterator[Item]:
     """One Kinesis record carrying a subscription payload; ``source`` is "...: Records[i]"."""
     if not isinstance(record, dict):
@@ -296,11 +380,12 @@ def kinesis_record(
         region=region or arn_region(record.get("eventSourceARN")),
         batch_item=sequence,
         max_inflated_bytes=max_inflated_bytes,
+        batched=batched,
     )
 
 
 def firehose_record(
-    record: object, *, source: str, region: str, max_inflated_bytes: int
+    record: object, *, source: str, region: str, max_inflated_bytes: int, batched: bool = False
 ) -> Iterator[Item]:
     """One Firehose transformation record (``recordId``, ``data``)."""
     if not isinstance(record, dict):
@@ -317,6 +402,7 @@ def firehose_record(
         region=region,
         batch_item=record_id,
         max_inflated_bytes=max_inflated_bytes,
+        batched=batched,
     )
 
 
@@ -339,12 +425,14 @@ def from_lambda_event(
     *,
     region: str = "",
     max_inflated_bytes: int = DEFAULT_MAX_INFLATED,
+    batched: bool = False,
 ) -> Iterator[Item]:
     """Decode the event a Lambda receives: a CloudWatch Logs subscription, Kinesis or Firehose.
 
     One bad record yields an :class:`InputProblem` naming it (for Kinesis its
     sequence number) and the other records still decode. ``region`` wins over
-    the region a Kinesis or Firehose event names.
+    the region a Kinesis or Firehose event names. ``batched``: each payload's
+    events as one :class:`LogBatch` (see :func:`from_message`).
     """
     source = LAMBDA_SOURCE
     if not isinstance(event, Mapping):
@@ -352,7 +440,11 @@ def from_lambda_event(
         return
     if "awslogs" in event:
         yield from from_awslogs(
-            event["awslogs"], source=source, region=region, max_inflated_bytes=max_inflated_bytes
+            event["awslogs"],
+            source=source,
+            region=region,
+            max_inflated_bytes=max_inflated_bytes,
+            batched=batched,
         )
         return
     if "Records" in event:
@@ -365,6 +457,7 @@ def from_lambda_event(
                 source=f"{source}: Records[{index}]",
                 region=region,
                 max_inflated_bytes=max_inflated_bytes,
+                batched=batched,
             )
         return
     if "records" in event:
@@ -382,6 +475,7 @@ def from_lambda_event(
                 source=f"{source}: records[{index}]",
                 region=region,
                 max_inflated_bytes=max_inflated_bytes,
+                batched=batched,
             )
         return
     keys = ", ".join(sorted(map(str, event))) or "none"

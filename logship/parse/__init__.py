@@ -165,6 +165,20 @@ def low_text_line(min_level: str) -> re.Pattern[str] | None:
     return _low_text_line(min_level)
 
 
+def low_json_line(text: str, *, min_level: str) -> bool:
+    text = text.strip()
+    if not text.endswith("}") or len(text) > MAX_JSON_CHARS:
+        return False
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return False
+    if not isinstance(data, dict):
+        return False
+    level = level_of(data)
+    return bool(level) and level_rank(level) < level_rank(min_level)
+
+
 def _below_minimum(record: LogRecord, min_level: str) -> bool:
     """Whether ``record`` is surely below ``min_level``, known at a fraction of a full parse.
 
@@ -179,18 +193,7 @@ def _below_minimum(record: LogRecord, min_level: str) -> bool:
     first = lines[0]
     head = first.lstrip()[:1]
     if head == "{":
-        # The same checks parse_structured makes, then only the level field.
-        text = record.text.strip()
-        if not text.endswith("}") or len(text) > MAX_JSON_CHARS:
-            return False
-        try:
-            data = json.loads(text)
-        except (ValueError, RecursionError):
-            return False
-        if not isinstance(data, dict):
-            return False
-        level = level_of(data)
-        return bool(level) and level_rank(level) < level_rank(min_level)
+        return low_json_line(record.text, min_level=min_level)
     # A line holding "\n" (never one the assembler made) would end .line's match early.
     if len(lines) != 1 or not first[:1].isdigit() or "\n" in first:
         return False
