@@ -29,15 +29,16 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypedDict
+from functools import partial
+from typing import Any, TypedDict, TypeVar
 from urllib.parse import quote_plus
 
 from .config import Config
 from .exceptions import SettingsError
 from .records import ExceptionInfo, Fingerprinted, Frame, ParsedError, Relation, RequestContext
-from .scrub import DEFAULT_SCRUBBER, Scrubber, scrubber_for
+from .scrub import DEFAULT_SCRUBBER, FILTERED, Scrubber, scrubber_for
 from .truncate import (
     LEVELS,
     MAX_TAG_VALUE_CHARS,
@@ -45,7 +46,10 @@ from .truncate import (
     clean,
     cut,
     cut_left,
+    json_bound,
+    scalar_json_bound,
     shorten_key,
+    surely_fits,
     trim_middle,
     within_budget,
 )
@@ -87,6 +91,7 @@ class Event(TypedDict, total=False):
 # Never change it: event ids derived under another namespace would make every
 # redelivered batch after a deploy a second event.
 EVENT_ID_NAMESPACE = uuid.UUID("e8aea230-07b8-492f-a050-8d9cb4294a60")
+_NAMESPACE_BYTES = EVENT_ID_NAMESPACE.bytes
 
 # logship's language names (``Trace.language``) to Sentry platform names.
 PLATFORMS: Mapping[str, str] = {
@@ -136,6 +141,30 @@ _XRAY_ROOT = re.compile(r"1-([0-9a-f]{8})-([0-9a-f]{24})")
 SCRUB_MARGIN = 4096
 
 
+class _Memo:
+    """A memo bounded in entries and in weight (about the characters it holds).
+
+    Emptied when either bound is reached: hostile input (every stack new and
+    full of kilobyte-long frames) costs memos, never memory.
+    """
+
+    __slots__ = ("entries", "weight")
+
+    MAX_ENTRIES = 8192
+    MAX_WEIGHT = 4_000_000
+
+    def __init__(self) -> None:
+        self.entries: dict[Hashable, Any] = {}
+        self.weight = 0
+
+    def put(self, key: Hashable, value: Any, weight: int) -> None:
+        if len(self.entries) >= self.MAX_ENTRIES or self.weight + weight > self.MAX_WEIGHT:
+            self.entries.clear()
+            self.weight = 0
+        self.entries[key] = value
+        self.weight += weight
+
+
 @dataclass(frozen=True, slots=True)
 class EventSettings:
     """What every event of a run shares. Validated on creation: Sentry drops bad values."""
@@ -147,6 +176,9 @@ class EventSettings:
     max_raw_log: int = 8192  # characters of the raw log text kept in ``extra.raw_log``
     # Applied to every event as the builder's last step (logship.scrub).
     scrubber: Scrubber = field(default=DEFAULT_SCRUBBER, compare=False, repr=False)
+    # What the builder made of parts that come back event after event (tags,
+    # stacks, names), with these settings: see _Builder._memoized.
+    _memo: _Memo = field(default_factory=_Memo, init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         _check_environment(self.environment, "environment")
@@ -197,19 +229,32 @@ def build_event(
     nothing built here leaves the process unscrubbed. The fingerprint was
     computed earlier from masked templates, and scrubbing does not change it.
     """
-    raw_text = item.error.raw_text
-    identifier = event_id(item.error)
+    error = item.error
+    raw_text = error.raw_text
+    identifier = event_id(error)
+    scrubber = settings.scrubber
+    # Scrubbing each string as it is placed gives what scrubbing the finished event
+    # gives (the scrubber is a function of each string, and of the key above it,
+    # which the builder knows): one pass instead of two, and the builder bounds the
+    # event's size as it goes. Only a scrubber with ``keep`` paths of its own,
+    # which the builder does not track, scrubs the finished event.
+    inline = scrubber.keeps_only_defaults
     event: Event = {}
     for limits in LEVELS:
-        event = _Builder(
+        builder = _Builder(
             item,
             settings=settings,
             limits=limits,
             identifier=identifier,
             raw_text=raw_text,
             extra=extra or {},
-        ).event()
-        event = _scrubbed(event, settings.scrubber)
+            inline=inline,
+        )
+        event = builder.event()
+        if not inline:
+            event = _scrubbed(event, scrubber)
+        elif builder.sized and surely_fits(builder.size):
+            return event
         if within_budget(event):
             return event
     return event  # the last level is small by construction; the tests hold it to that
@@ -228,8 +273,11 @@ def event_id(error: ParsedError) -> str:
         parts += [str(record.timestamp), record.text]
     name = "\x1f".join(parts).encode("utf-8", "surrogatepass")
     # uuid.uuid5 itself, but over bytes: a lone surrogate must not crash it.
-    digest = hashlib.sha1(EVENT_ID_NAMESPACE.bytes + name, usedforsecurity=False).digest()
-    return uuid.UUID(bytes=digest[:16], version=5).hex
+    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + name, usedforsecurity=False).digest()[:16])
+    # What uuid.UUID(bytes=..., version=5) sets: the version nibble and the RFC 4122 variant.
+    digest[6] = (digest[6] & 0x0F) | 0x50
+    digest[8] = (digest[8] & 0x3F) | 0x80
+    return digest.hex()
 
 
 def platform_for(language: str) -> str:
@@ -245,6 +293,20 @@ def console_url(region: str, log_group: str, log_stream: str, timestamp_ms: int)
     ``/aws/lambda/x`` becomes ``$252Faws$252Flambda$252Fx`` and ``?start=`` becomes
     ``$3Fstart$3D``. Returns "" when the region is not a region name.
     """
+    key = (region, log_group, log_stream)
+    prefix = _CONSOLE_PREFIXES.get(key)
+    if prefix is None:
+        prefix = _console_prefix(*key)
+        if len(log_group) + len(log_stream) <= _MEMO_CHARS:
+            _remember(_CONSOLE_PREFIXES, key, prefix)
+    if not prefix:
+        return ""
+    start, end = timestamp_ms - CONSOLE_WINDOW_MS, timestamp_ms + CONSOLE_WINDOW_MS
+    return f"{prefix}$3Fstart$3D{start}$26end$3D{end}"
+
+
+def _console_prefix(region: str, log_group: str, log_stream: str) -> str:
+    """:func:`console_url` up to the time window, "" when the region is not a region name."""
     if not _REGION.fullmatch(region):
         return ""
     if region.startswith("cn-"):
@@ -253,12 +315,10 @@ def console_url(region: str, log_group: str, log_stream: str, timestamp_ms: int)
         host = "console.amazonaws-us-gov.com"
     else:
         host = f"{region}.console.aws.amazon.com"
-    start, end = timestamp_ms - CONSOLE_WINDOW_MS, timestamp_ms + CONSOLE_WINDOW_MS
     return (
         f"https://{host}/cloudwatch/home?region={region}"
         f"#logsV2:log-groups/log-group/{_console_escape(log_group)}"
         f"/log-events/{_console_escape(log_stream)}"
-        f"$3Fstart$3D{start}$26end$3D{end}"
     )
 
 
@@ -292,16 +352,99 @@ def parse_trace_id(value: str) -> tuple[str, str] | None:
 
 def tag_key(key: str) -> str:
     """``key`` as a valid Sentry tag key: letters, digits, ``_.:-``, 32 characters at most."""
-    return _TAG_KEY_INVALID.sub("_", key)[:MAX_TAG_KEY_CHARS]
+    known = _TAG_KEYS.get(key)
+    if known is None:
+        known = _TAG_KEY_INVALID.sub("_", key)[:MAX_TAG_KEY_CHARS]
+        if len(key) <= _MEMO_CHARS:
+            _remember(_TAG_KEYS, key, known)
+    return known
 
 
 def tag_value(value: str) -> str:
     """``value`` as a valid Sentry tag value: one line, 200 characters at most."""
-    return cut(_CONTROL.sub(" ", value).strip(), MAX_TAG_VALUE_CHARS)
+    known = _TAG_VALUES.get(value)
+    if known is None:
+        known = cut(_one_line(value).strip(), MAX_TAG_VALUE_CHARS)
+        if len(value) <= _MEMO_CHARS:
+            _remember(_TAG_VALUES, value, known)
+    return known
+
+
+# Results of pure functions of strings that come back event after event (tag
+# keys and values, console links of a stream), each memo emptied when full.
+_MEMO_SIZE = 4096
+_MEMO_CHARS = 256  # results for longer inputs are not remembered
+_TAG_KEYS: dict[str, str] = {}
+_TAG_VALUES: dict[str, str] = {}
+_CONSOLE_PREFIXES: dict[tuple[str, str, str], str] = {}
+
+_A = TypeVar("_A")
+_K = TypeVar("_K")
+_R = TypeVar("_R")
+_T = TypeVar("_T")
+
+
+def _remember(memo: dict[_K, str], key: _K, value: str) -> None:
+    if len(memo) >= _MEMO_SIZE:
+        memo.clear()
+    memo[key] = value
+
+
+def _one_line(text: str) -> str:
+    """``text`` with each run of control characters as one space."""
+    # A printable string holds no control character: no regex to run.
+    return text if text.isprintable() else _CONTROL.sub(" ", text)
+
+
+# JSON bytes of an event's structure beside its strings (keys, punctuation,
+# numbers, booleans), at least what the largest instance of each part takes. The
+# builder adds them to the bound of each string it places; the tests hold the
+# resulting bound to the real size.
+_EVENT_BYTES = 2048  # top-level fields, logentry, contexts, request and extra keys
+_EXCEPTION_BYTES = 512  # an exception's keys and mechanism, beside its frames
+_FRAME_BYTES = 128  # a frame's keys, line number and in_app
+_ITEM_BYTES = 64  # a fingerprint part, an event id, or a tag (its key is 32 characters at most)
+
+# Paths of the event scrubbed as a whole by the scrubber's own walk.
+_EXTRA_PATH = ("extra",)
+# Memo keys (see _Builder._memoized) are tuples led by one of these.
+_TAGS, _TYPE, _NAMES, _FINGERPRINT, _FRAMES = "tags", "type", "names", "fingerprint", "frames"
+_FRAMES_OMITTED_PATH = ("exception", "values", "stacktrace", "frames_omitted")
+
+
+def _unchanged(text: str) -> str:
+    return text
 
 
 class _Builder:
-    """Builds one event under one :class:`Limits` level and notes whether it cut anything."""
+    """Builds one event under one :class:`Limits` level and notes whether it cut anything.
+
+    With ``inline``, every string is scrubbed as it is placed (``_put``), with
+    what the scrubber's walk of the finished event would make of it; decisions
+    about a string (is it empty, does it hold a "/") are made before scrubbing,
+    as they were when the finished event was scrubbed. ``size`` bounds the
+    bytes of the event's JSON, unless ``sized`` is False (the caller's
+    ``extra`` holds something only serializing can measure).
+    """
+
+    __slots__ = (
+        "error",
+        "extra",
+        "identifier",
+        "inline",
+        "item",
+        "limits",
+        "memo",
+        "raw_text",
+        "recall",
+        "recut_tags",
+        "scrub",
+        "scrubber",
+        "settings",
+        "size",
+        "sized",
+        "truncated",
+    )
 
     def __init__(
         self,
@@ -312,6 +455,7 @@ class _Builder:
         identifier: str,
         raw_text: str,
         extra: Mapping[str, object],
+        inline: bool = False,
     ) -> None:
         self.item = item
         self.error = item.error
@@ -321,6 +465,15 @@ class _Builder:
         self.raw_text = raw_text
         self.extra = extra
         self.truncated = False
+        self.inline = inline
+        scrubber = settings.scrubber
+        self.scrubber = scrubber
+        self.scrub: Callable[[str], str] = scrubber.scrub_text if inline else _unchanged
+        self.recut_tags = inline and scrubber.enabled  # as _scrubbed does
+        self.memo = settings._memo
+        self.recall = settings._memo.entries.get  # the memo's lookup, without a method call
+        self.size = _EVENT_BYTES
+        self.sized = True
 
     def event(self) -> Event:
         error = self.error
@@ -329,30 +482,32 @@ class _Builder:
             "platform": platform_for(error.language),
             "level": error.level if error.level in SENTRY_LEVELS else "error",
         }
-        if self.item.fingerprint:
-            event["fingerprint"] = [
-                shorten_key(part, MAX_FINGERPRINT_PART_CHARS) for part in self.item.fingerprint
-            ]
+        fingerprint = self.item.fingerprint
+        if fingerprint:
+            key = (_FINGERPRINT, fingerprint)
+            chars = partial(sum, map(len, fingerprint))
+            event["fingerprint"] = list(self._memoized(key, self._fingerprint, fingerprint, chars))
         if 0 < error.timestamp < _MAX_TIMESTAMP_MS:
             event["timestamp"] = error.timestamp / 1000
-        logger = _CONTROL.sub(" ", error.logger).strip()
+        logger = _one_line(error.logger).strip()
         if logger:
-            event["logger"] = cut_left(logger, MAX_LOGGER_CHARS)
+            event["logger"] = self._put(cut_left(logger, MAX_LOGGER_CHARS))
         environment = self.settings.environment_for(error.account)
         if environment:
-            event["environment"] = environment
+            event["environment"] = self._put(environment)
         if self.settings.release:
-            event["release"] = self.settings.release
+            event["release"] = self._put(self.settings.release)
 
         if error.chain:
             event["exception"] = {"values": self._exceptions()}
             message = _log_message(error)
             if message:
-                event["logentry"] = {"formatted": self._text(message)}
+                event["logentry"] = {"formatted": self._put(self._text(message))}
         else:
-            logentry = {"formatted": self._text(error.message.strip()) or "(empty error line)"}
+            formatted = self._text(error.message.strip()) or "(empty error line)"
+            logentry = {"formatted": self._put(formatted)}
             if self.item.message_template:
-                logentry["message"] = self._text(self.item.message_template)
+                logentry["message"] = self._put(self._text(self.item.message_template))
             event["logentry"] = logentry
 
         event["tags"] = self._tags()
@@ -363,7 +518,27 @@ class _Builder:
         event["extra"] = self._extra()  # last: it reports whether anything was cut
         return event
 
+    def _fingerprint(self, parts: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(
+            self._put(shorten_key(part, MAX_FINGERPRINT_PART_CHARS), _ITEM_BYTES) for part in parts
+        )
+
     # -- strings ----------------------------------------------------------------
+
+    def _put(self, text: str, structure: int = 0) -> str:
+        """``text`` as it goes into the event (scrubbed when inline), counted in ``size``."""
+        text = self.scrub(text)
+        # json_bound(text), inline: this runs for every string of the event.
+        self.size += (6 if text.isascii() else 12) * len(text) + 2 + structure
+        return text
+
+    def _put_cut(self, text: str, limit: int) -> str:
+        """``_put(_cut(text, limit))``, without the calls for a short ASCII string."""
+        if len(text) > limit or not text.isascii():
+            text = self._cut(text, limit)
+        text = self.scrub(text)
+        self.size += (6 if text.isascii() else 12) * len(text) + 2
+        return text
 
     def _text(self, text: str) -> str:
         return self._cut(text, self.limits.text)
@@ -374,7 +549,7 @@ class _Builder:
     def _field_left(self, text: str) -> str:
         if len(text) > self.limits.field:
             self.truncated = True
-            text = self.settings.scrubber.scrub_text(text[-(self.limits.field + SCRUB_MARGIN) :])
+            text = self.scrubber.scrub_text(text[-(self.limits.field + SCRUB_MARGIN) :])
         return cut_left(text, self.limits.field)
 
     def _cut(self, text: str, limit: int) -> str:
@@ -382,8 +557,55 @@ class _Builder:
             self.truncated = True
             # Scrubbed before the cut, or a cut secret could leave a prefix the
             # scrubber no longer recognizes (half a card number).
-            text = self.settings.scrubber.scrub_text(text[: limit + SCRUB_MARGIN])
+            text = self.scrubber.scrub_text(text[: limit + SCRUB_MARGIN])
         return cut(text, limit)
+
+    def _memoized(
+        self,
+        key: Hashable,
+        build: Callable[[_A], _R],
+        arg: _A,
+        key_chars: Callable[[], int] | None = None,
+    ) -> _R:
+        """``build(arg)``, built once per ``key`` with these settings when inline.
+
+        ``key`` holds everything ``build`` reads (the limits it uses, say). The
+        memo keeps what was built and the size it added, and replays them; the
+        result is shared, so the caller copies what is mutable. What the memo
+        holds weighs the JSON bound of what was built, and the key as much
+        again unless ``build`` cut a long input (then nothing is remembered) or
+        ``key_chars()`` says more (inputs cut without a mark, such as tags).
+        """
+        if not self.inline:
+            return build(arg)  # unscrubbed strings: not what the memo holds
+        known = self.recall(key)
+        if known is not None:
+            self.size += known[1]
+            result: _R = known[0]
+            return result
+        size, truncated = self.size, self.truncated
+        self.size, self.truncated = 0, False
+        built = build(arg)
+        if not self.truncated:
+            weight = 2 * self.size + (key_chars() if key_chars is not None else 0)
+            self.memo.put(key, (built, self.size), weight)
+        self.size += size
+        self.truncated = self.truncated or truncated
+        return built
+
+    def _scrubbed_at(self, value: Any, path: tuple[str, ...]) -> Any:
+        """``value`` scrubbed by the scrubber's own walk when inline, and counted."""
+        if not self.inline:
+            return value
+        value = self.scrubber.scrub_at(value, path)
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        for key, item in items:
+            bound = scalar_json_bound(item)
+            if bound is None or not isinstance(key, str | int):
+                self.sized = False  # only serializing can tell
+                break
+            self.size += bound + json_bound(str(key)) + 2
+        return value
 
     # -- exceptions -------------------------------------------------------------
 
@@ -391,25 +613,23 @@ class _Builder:
         """Chain then related exceptions, outermost first, reversed at the end for Sentry."""
         error, limits = self.error, self.limits
         handled = error.level != "fatal"
-        chain = trim_middle(error.chain, limits.exceptions_head, limits.exceptions_tail)
+        chain, cut_out = _trim(error.chain, limits.exceptions_head, limits.exceptions_tail)
         entries: list[dict[str, Any]] = []
-        for index, exc in enumerate(chain.items):
+        for index, exc in enumerate(chain):
             mechanism: dict[str, Any] = {"type": "logship", "handled": handled}
             mechanism["exception_id"] = index
             if index:
                 mechanism["parent_id"] = index - 1
                 if exc.relation is not None:
                     mechanism["source"] = exc.relation.value
-            if chain.omitted and index == chain.omitted[0]:
+            if cut_out and index == cut_out[0]:
                 # Its real parent was cut out: say how many links are missing above it.
-                mechanism["data"] = {"exceptions_omitted": chain.omitted_count}
+                mechanism["data"] = {"exceptions_omitted": cut_out[1] - cut_out[0]}
                 self.truncated = True
             entries.append(self._exception(exc, mechanism))
 
         related = error.related[: limits.related]
-        group_parent = next(
-            (i for i, exc in enumerate(chain.items) if _GROUP_TYPE.search(exc.type)), 0
-        )
+        group_parent = next((i for i, exc in enumerate(chain) if _GROUP_TYPE.search(exc.type)), 0)
         members: dict[int, int] = {}
         for exc in related:
             parent = group_parent if exc.relation is Relation.GROUP else 0
@@ -436,19 +656,21 @@ class _Builder:
         return entries
 
     def _exception(self, exc: ExceptionInfo, mechanism: dict[str, Any]) -> dict[str, Any]:
-        type_, module = _split_type(exc.type.strip(), self.error.language)
-        value: dict[str, Any] = {"type": self._field_left(type_) or "Error"}
+        self.size += _EXCEPTION_BYTES
+        type_key = (_TYPE, exc.type, self.error.language, self.limits.field)
+        type_, module = self._memoized(type_key, self._type, exc.type)
+        value: dict[str, Any] = {"type": type_}
         if module:
-            value["module"] = self._field_left(module)
+            value["module"] = module
         if exc.message:
-            value["value"] = self._text(exc.message)
+            value["value"] = self._put(self._text(exc.message))
         value["mechanism"] = mechanism
 
-        frames = trim_middle(exc.frames, self.limits.frames_head, self.limits.frames_tail)
+        frames, cut_out = _trim(exc.frames, self.limits.frames_head, self.limits.frames_tail)
         omitted: tuple[int, int] | None = None
-        if frames.omitted:
+        if cut_out:
             # Indices count the frames the runtime left out ("... 12 more") first.
-            start, end = frames.omitted
+            start, end = cut_out
             omitted = (exc.frames_omitted + start, exc.frames_omitted + end)
             self.truncated = True
         elif exc.frames_omitted:
@@ -456,36 +678,60 @@ class _Builder:
         if omitted:
             # Relay drops ``frames_omitted`` from the stacktrace; mechanism data survives.
             mechanism.setdefault("data", {})["frames_omitted"] = list(omitted)
-        if frames.items:
-            stacktrace: dict[str, Any] = {"frames": [self._frame(f) for f in frames.items]}
+            self.size += len(str(omitted[0])) + len(str(omitted[1]))
+        if frames:
+            # A service's stacks come back event after event: each is built once.
+            frames_key = (_FRAMES, frames, self.limits.field)
+            placed = self._memoized(frames_key, self._frames, frames)
+            stacktrace: dict[str, Any] = {"frames": [dict(frame) for frame in placed]}
             if omitted:
-                stacktrace["frames_omitted"] = list(omitted)
+                stacktrace["frames_omitted"] = self._scrubbed_at(
+                    list(omitted), _FRAMES_OMITTED_PATH
+                )
             value["stacktrace"] = stacktrace
         return value
 
+    def _type(self, type_: str) -> tuple[str, str]:
+        """(type, module) of an exception as placed; module "" when there is none."""
+        name, module = _split_type(type_.strip(), self.error.language)
+        placed = self._put(self._field_left(name) or "Error")
+        return placed, self._put(self._field_left(module)) if module else ""
+
+    def _frames(self, frames: tuple[Frame, ...]) -> tuple[dict[str, Any], ...]:
+        """The frames as placed; shared by the memo, so each event copies them."""
+        return tuple(self._frame(frame) for frame in frames)
+
     def _frame(self, frame: Frame) -> dict[str, Any]:
         out: dict[str, Any] = {}
+        field = self.limits.field
         if frame.function:
-            out["function"] = self._field(frame.function)
+            out["function"] = self._put_cut(frame.function, field)
         if frame.module:
-            out["module"] = self._field_left(frame.module)
+            module = frame.module
+            if len(module) > field or not module.isascii():
+                module = self._field_left(module)
+            out["module"] = self._put(module)
         if frame.filename:
-            filename = self._field_left(frame.filename)
-            out["filename"] = filename
-            if "/" in filename or "\\" in filename:
-                out["abs_path"] = filename
-        if frame.lineno is not None and 0 <= frame.lineno < 2**32:
-            out["lineno"] = frame.lineno
+            filename = frame.filename
+            if len(filename) > field or not filename.isascii():
+                filename = self._field_left(filename)
+            out["filename"] = placed = self._put(filename)
+            if "/" in filename or "\\" in filename:  # before scrubbing, as always
+                out["abs_path"] = placed
+                self.size += len(placed) * 12 + 2
+        lineno = frame.lineno
+        if lineno is not None and 0 <= lineno < 2**32:
+            out["lineno"] = lineno
         out["in_app"] = frame.in_app
+        self.size += _FRAME_BYTES
         return out
 
     # -- tags, contexts, request, extra -------------------------------------------
 
     def _tags(self) -> dict[str, str]:
         error, context = self.error, self.error.context
-        tags: dict[str, str] = {}
         # Static tags first: a computed tag of the same name describes this error better.
-        pairs: Sequence[tuple[str, str]] = (
+        shared: tuple[tuple[str, str], ...] = (
             *self.settings.tags,
             ("service", error.service),
             ("log_group", error.log_group),
@@ -494,43 +740,90 @@ class _Builder:
             ("exception_type", error.exception_type),
             ("root_cause", error.root_cause_type),
             ("language", error.language),
+        )
+        own = (
             ("trace_id", context.trace_id),
             ("request_id", context.request_id),
             ("fingerprint_rule", self.item.rule),
         )
-        for key, value in pairs:
-            clean_key, clean_value = tag_key(key), tag_value(value)
-            if clean_key and clean_value:
-                tags[clean_key] = clean_value
+        if not self.inline:
+            tags: dict[str, str] = {}
+            for key, value in (*shared, *own):
+                clean_key, clean_value = tag_key(key), tag_value(value)
+                if clean_key and clean_value:
+                    tags[clean_key] = clean_value
+            return tags
+        # The tags a service's errors share are placed once; assigning the error's
+        # own ones after them keeps the order and the overriding of one dict.
+        chars = partial(_chars, shared)
+        tags = dict(self._memoized((_TAGS, shared), self._tag_dict, shared, chars))
+        for key, value in own:
+            if value:  # an empty value is never a tag
+                clean_key, clean_value = self._tag(key, value)
+                if clean_key and clean_value:
+                    tags[clean_key] = clean_value
+                    self.size += len(clean_value) * 12 + _ITEM_BYTES + 2
         return tags
 
+    def _tag_dict(self, pairs: tuple[tuple[str, str], ...]) -> dict[str, str]:
+        tags: dict[str, str] = {}
+        for key, value in pairs:
+            clean_key, clean_value = self._tag(key, value)
+            if clean_key and clean_value:
+                tags[clean_key] = clean_value
+        self.size += sum(map(len, tags.values())) * 12 + len(tags) * (_ITEM_BYTES + 2)
+        return tags
+
+    def _tag(self, key: str, value: str) -> tuple[str, str]:
+        """A tag as :func:`_scrubbed` leaves it: its value denied, or scrubbed and cut again."""
+        clean_key, clean_value = tag_key(key), tag_value(value)
+        if clean_key and clean_value:
+            if self.scrubber.denies(clean_key):
+                clean_value = FILTERED
+            else:
+                clean_value = self.scrub(clean_value)
+                if self.recut_tags:
+                    clean_value = tag_value(clean_value)
+        return clean_key, clean_value
+
     def _contexts(self) -> dict[str, dict[str, Any]]:
-        error, limits = self.error, self.limits
-        event_ids = error.event_ids
+        error, limits, record = self.error, self.limits, self.error.record
+        event_ids = record.event_ids
         if len(event_ids) > limits.event_ids:
             self.truncated = True
+        field = limits.field
+        kept_ids = [  # never scrubbed (ALWAYS_KEPT)
+            i if len(i) <= field and i.isascii() else self._field(i)
+            for i in event_ids[: limits.event_ids]
+        ]
+        self.size += sum(map(len, kept_ids)) * 12 + len(kept_ids) * (_ITEM_BYTES + 2)
+        names = (record.log_group, record.log_stream, record.owner, record.region)
+        log_group, log_stream, account, region = self._memoized(
+            (_NAMES, *names, field), self._names, names
+        )
         cloudwatch: dict[str, Any] = {
-            "log_group": self._field(error.log_group),
-            "log_stream": self._field(error.log_stream),
-            "event_ids": [self._field(i) for i in event_ids[: limits.event_ids]],
+            "log_group": log_group,
+            "log_stream": log_stream,
+            "event_ids": kept_ids,
             "event_count": len(event_ids),
         }
-        if error.account:
-            cloudwatch["account"] = self._field(error.account)
-        if error.region:
-            cloudwatch["region"] = self._field(error.region)
-        if error.record.truncated:
+        if account:
+            cloudwatch["account"] = account
+        if region:
+            cloudwatch["region"] = region
+        if record.truncated:
             cloudwatch["record_truncated"] = True  # the assembler cut the entry, not us
+        group, stream = record.log_group, record.log_stream
         if (
-            error.timestamp > 0
-            and error.log_group
-            and error.log_stream
-            and len(error.log_group) <= MAX_CLOUDWATCH_NAME_CHARS
-            and len(error.log_stream) <= MAX_CLOUDWATCH_NAME_CHARS
+            record.timestamp > 0
+            and group
+            and stream
+            and len(group) <= MAX_CLOUDWATCH_NAME_CHARS
+            and len(stream) <= MAX_CLOUDWATCH_NAME_CHARS
         ):
-            url = console_url(error.region, error.log_group, error.log_stream, error.timestamp)
+            url = console_url(record.region, group, stream, record.timestamp)
             if url:
-                cloudwatch["console_url"] = url
+                cloudwatch["console_url"] = self._put(url)
         contexts: dict[str, dict[str, Any]] = {"cloudwatch": cloudwatch}
         trace = parse_trace_id(error.context.trace_id) if error.context.trace_id else None
         if trace is not None:
@@ -543,17 +836,27 @@ class _Builder:
             }
         return contexts
 
+    def _names(self, names: tuple[str, str, str, str]) -> tuple[str, str, str, str]:
+        """Log group, stream, account and region as placed ("" for an empty account or region)."""
+        log_group, log_stream, account, region = names
+        return (
+            self._put(self._field(log_group)),
+            self._put(self._field(log_stream)),
+            self._put(self._field(account)) if account else "",
+            self._put(self._field(region)) if region else "",
+        )
+
     def _request(self, context: RequestContext) -> dict[str, Any]:
         request: dict[str, Any] = {}
         url = _CONTROL.sub("", context.url).strip()
         if url:
-            request["url"] = self._text(url)
+            request["url"] = self._put(self._text(url))
         method = context.http_method.strip().upper()
         if _HTTP_METHOD.fullmatch(method):
-            request["method"] = method
-        user_agent = _CONTROL.sub(" ", context.user_agent).strip()
+            request["method"] = self._put(method)
+        user_agent = _one_line(context.user_agent).strip()
         if user_agent:
-            request["headers"] = {"User-Agent": self._field(user_agent)}
+            request["headers"] = {"User-Agent": self._put(self._field(user_agent))}
         return request
 
     def _extra(self) -> dict[str, Any]:
@@ -562,7 +865,15 @@ class _Builder:
             for key, value in self.extra.items()
         }
         limit = min(self.limits.raw_log, self.settings.max_raw_log)
-        extra["raw_log"] = self._cut(self.raw_text, limit)
+        raw_log = self._cut(self.raw_text, limit)
+        if extra:
+            extra["raw_log"] = raw_log
+            if self.truncated:
+                extra["logship_truncated"] = True
+            scrubbed: dict[str, Any] = self._scrubbed_at(extra, _EXTRA_PATH)
+            return scrubbed
+        # The builder's own entries: keys no denylist holds, a string and a boolean.
+        extra["raw_log"] = self._put(raw_log)
         if self.truncated:
             extra["logship_truncated"] = True
         return extra
@@ -578,6 +889,21 @@ def _scrubbed(event: Event, scrubber: Scrubber) -> Event:
         scrubbed["tags"] = {key: tag_value(value) for key, value in tags.items()}
     result: Event = scrubbed
     return result
+
+
+def _chars(pairs: tuple[tuple[str, str], ...]) -> int:
+    return sum(len(key) + len(value) for key, value in pairs)
+
+
+def _trim(
+    items: tuple[_T, ...], head: int, tail: int
+) -> tuple[tuple[_T, ...], tuple[int, int] | None]:
+    """:func:`trim_middle` as (items kept, indices left out), with no record to build
+    when nothing is left out (nearly always)."""
+    if len(items) <= head + tail:
+        return items, None
+    trimmed = trim_middle(items, head, tail)
+    return trimmed.items, trimmed.omitted
 
 
 def _split_type(type_: str, language: str) -> tuple[str, str]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -147,4 +148,47 @@ def within_budget(event: object) -> bool:
     data = json.dumps(event, allow_nan=False, separators=(",", ":")).encode("ascii")
     if len(data) > EVENT_BYTES_BUDGET:
         return False  # no need to compress what is already too big
+    if len(data) <= SURELY_FITS_BYTES:
+        return True  # see SURELY_FITS_BYTES: compressing cannot make it too big
     return len(zlib.compress(data, 6)) <= COMPRESSED_BYTES_BUDGET
+
+
+# JSON at most this long fits both budgets whatever it holds, so that it need not
+# be compressed (nor, when a bound is known, serialized) to be measured. Deflate
+# never makes data much bigger: zlib falls back to stored blocks (5 bytes per
+# 64 KB) and adds a 6-byte wrapper; allowing 1/8 more plus 64 bytes also covers
+# an implementation that only ever uses the fixed Huffman code (9 bits a byte at
+# worst). zlib's own compressBound() is n + n/4096 + n/16384 + 13.
+SURELY_FITS_BYTES = min(EVENT_BYTES_BUDGET, (COMPRESSED_BYTES_BUDGET - 64) * 8 // 9)
+
+
+def surely_fits(json_bytes_bound: int) -> bool:
+    """Whether an event whose JSON is known to be at most ``json_bytes_bound`` bytes
+    fits Sentry's limits, with no need to serialize or compress it."""
+    return json_bytes_bound <= SURELY_FITS_BYTES
+
+
+def json_bound(text: str) -> int:
+    """At least the bytes of ``text`` as a JSON string, as sentry-sdk writes it (``ensure_ascii``).
+
+    Six bytes a character at most (``\\u001f``), twelve outside the BMP (a
+    surrogate pair), plus the quotes; ``str.isascii`` costs nothing.
+    """
+    return (6 if text.isascii() else 12) * len(text) + 2
+
+
+def scalar_json_bound(value: object) -> int | None:
+    """At least the bytes of the JSON scalar ``value``; None for anything else.
+
+    None too for what ``json.dumps(allow_nan=False)`` would refuse (NaN), so
+    that such a value is still measured, and refused, the slow way.
+    """
+    if isinstance(value, str):
+        return json_bound(value)
+    if isinstance(value, bool) or value is None:
+        return 5
+    if isinstance(value, int):
+        return len(int.__repr__(value))
+    if isinstance(value, float) and math.isfinite(value):
+        return 24  # the longest repr() of a float: -2.2250738585072014e-308
+    return None

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
+import string
 import subprocess
+import sys
+import warnings
 from typing import Any
 
 import pytest
@@ -12,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from secrets_corpus import SEEDED, Seeded, card_numbers, luhn_complete
 
+from logship import scrub as scrub_module
 from logship.config import Config, ScrubConfig, ScrubRule
 from logship.event import EventSettings, build_event
 from logship.fingerprint import fingerprint
@@ -22,9 +27,13 @@ from logship.scrub import (
     DEFAULT_PATTERNS,
     DEFAULT_SCRUBBER,
     FILTERED,
+    Run,
     Scrubber,
+    _branches,
     _compile,
     _substitute,
+    _Trigger,
+    fold,
     is_card_number,
     luhn_valid,
     scrubber_for,
@@ -430,3 +439,288 @@ class TestGroupingUnchanged:
         event = build_event(item, ON)
         assert "4242 42" not in json.dumps(event)
         assert "4242 42" in json.dumps(build_event(item, OFF))
+
+
+# -- the fast paths: triggers, gates, the memo, lazy compiling ------------------------------
+
+# Pieces of text that make or almost make a secret, mixed at random: keywords in
+# every case (with the letters ``re`` folds: long s, dotless i, Kelvin sign),
+# separators, values, digit runs (ASCII, Arabic-Indic, fullwidth), base64 runs,
+# the JWT, PEM, AWS and URL shapes, masks, and whitespace of every kind.
+_FRAGMENTS = [
+    *(
+        keyword
+        for word in ("password", "passwd", "pwd", "secret", "token", "credentials", "cookie")
+        for keyword in (word, word.upper(), word.title())
+    ),
+    "api_key",
+    "Api-Key",
+    "apikey",
+    "access_key",
+    "private-key",
+    "session_id",
+    "SessionId",
+    "db_",
+    "x-",
+    "pa\u017f\u017fword",
+    "\u017fecret",
+    "to\u212aen",
+    "authorization",
+    "Authorization",
+    "author\u0131zat\u0131on",
+    "AUTHOR\u0130ZATION",
+    "Proxy-Authorization",
+    "bearer",
+    "Bearer ",
+    "Basic ",
+    "Exception",
+    "Error",
+    "=",
+    ": ",
+    ":",
+    '": "',
+    '\\"',
+    " => ",
+    "'",
+    '"',
+    "&",
+    "hunter2",
+    "correct horse",
+    "sk_live_4eC39HqLyjWDarjtT1zdp7dc",
+    "4111 1111 1111 1111",
+    "4111-1111-1111-1111",
+    "4242424242424242",
+    "1714557629364",
+    "378282246310005",
+    "\u0664\u0661\u0661\u0661\u0661\u0661\u0661\u0661\u0661\u0661\u0661\u0661\u0661\u0661",
+    "\uff14\uff11\uff11\uff11",
+    "0123456789",
+    " ",
+    "-",
+    "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    "wJalrXUtnFEMI/K7MDENG",
+    "/bPxRfiCYEXAMPLEKEY",
+    "AKIAIOSFODNN7EXAMPLE",
+    "ASIA",
+    "AKIA",
+    "ABCDEFGHIJKLMNOP",
+    "eyJhbGciOiJIUzI1NiJ9",
+    ".eyJzdWIiOiIxIn0",
+    ".sig",
+    "eyJ",
+    "-----BEGIN RSA PRIVATE KEY-----",
+    "-----END RSA PRIVATE KEY-----",
+    "MIIEpAIBAAKCAQEA",
+    "postgres://",
+    "app:hunter2",
+    "@",
+    "bob@example.com",
+    "db.internal",
+    "[Filtered:credential]",
+    "[Filtered]",
+    "<NUM>",
+    "\n",
+    "\t",
+    "\r\n",
+    "\u3000",
+    "\u00a0",
+    "\u2028",
+    "\u00e9",
+    "\U0001f600",
+    "\ud800",
+]
+SHAPED_TEXT = st.lists(
+    st.one_of(st.sampled_from(_FRAGMENTS), st.text(max_size=12)), max_size=14
+).map("".join)
+
+
+def _every_pattern(text: str) -> str:
+    """The straightforward scrub: every default pattern, in order, no trigger."""
+    for pattern in DEFAULT_PATTERNS:
+        text = _substitute(_compile(pattern), text)
+    return text
+
+
+class TestTriggersAreExact:
+    @given(st.one_of(SHAPED_TEXT, SEEDED.map(lambda seeded: seeded.message)))
+    @settings(max_examples=1500, deadline=None)
+    def test_same_as_every_pattern(self, text: str) -> None:
+        """Triggers, gates and word-led branches skip only patterns that would change nothing."""
+        assert Scrubber().scrub_text(text) == _every_pattern(text)
+        assert SCRUB(text) == _every_pattern(text)  # the shared scrubber, memo and all
+
+    @given(st.one_of(SHAPED_TEXT, SEEDED.map(lambda seeded: f"x {seeded.message} y")))
+    @settings(max_examples=1000, deadline=None)
+    def test_each_trigger_fires_where_its_pattern_replaces(self, text: str) -> None:
+        """Pattern by pattern: a replacement (a match, for logship.mask) implies a trigger,
+        and a trigger implies its gate."""
+        folded = fold(text)
+        for pattern in DEFAULT_PATTERNS:
+            if _substitute(_compile(pattern), text) != text:
+                assert _Trigger(pattern.trigger, pattern.gate)(folded), pattern.name
+            if pattern.validator is None and text.isascii() and re.search(pattern.pattern, text):
+                # logship.mask skips a pattern on ASCII text its trigger finds nothing in.
+                assert re.search(pattern.trigger, text.lower()), pattern.name
+            whole = re.search(pattern.trigger, folded) is not None
+            # Branch by branch, word by word: the same answer as the whole regex.
+            assert _Trigger(pattern.trigger, None)(folded) == whole, pattern.name
+            if whole and pattern.gate is not None:
+                assert pattern.gate(folded), pattern.name
+
+    def test_long_s_and_dotless_i_no_longer_slip_through(self) -> None:
+        """``(?i)`` patterns match "pa\u017f\u017fword"; the old lower() prefilter skipped them."""
+        assert SCRUB("pa\u017f\u017fword=hunter2") == "pa\u017f\u017fword=[Filtered:credential]"
+        assert "dXNlcjpwYXNz" not in SCRUB("author\u0131zation: Basic dXNlcjpwYXNz")
+
+    def test_epoch_milliseconds_skip_the_card_pattern(self) -> None:
+        """13-digit timestamps led by 1 cannot be cards: the trigger does not fire on them."""
+        creditcard = next(p for p in DEFAULT_PATTERNS if p.name == "creditcard")
+        test = _Trigger(creditcard.trigger, creditcard.gate)
+        assert not test(fold('{"time":1714557629364,"pid":1}'))
+        assert test(fold("card 4111 1111 1111 1111"))
+
+
+class TestFold:
+    def test_every_letter_re_folds_to_ascii_is_folded(self) -> None:
+        """Each non-ASCII character IGNORECASE matches with an ASCII letter folds to that letter."""
+        every = "".join(map(chr, range(0x80, 0x110000)))
+        for letter in string.ascii_lowercase:
+            for char in set(re.findall(f"(?i){letter}", every)):
+                assert fold(char) == letter, (hex(ord(char)), letter)
+
+    def test_digits_keep_their_case(self) -> None:
+        """Folding never touches a digit (the card trigger reads digits in the folded text)."""
+        every = "".join(map(chr, range(0x110000)))
+        digits = "".join(re.findall(r"\d", every))
+        assert fold(digits) == digits
+
+    def test_ascii_is_lower_cased(self) -> None:
+        """ASCII text folds to its lower case."""
+        assert fold("Bearer ABC") == "bearer abc"
+
+
+class TestBranches:
+    @pytest.mark.parametrize(
+        ("regex", "branches"),
+        [
+            ("a|b", ["a", "b"]),
+            ("a(b|c)|d", ["a(b|c)", "d"]),
+            ("[|]|x", ["[|]", "x"]),
+            ("[]|]|x", ["[]|]", "x"]),
+            ("[^]|]|x", ["[^]|]", "x"]),
+            (r"a\|b|c", [r"a\|b", "c"]),
+            ("(?i)a|b", ["(?i)a|b"]),
+            ("single", ["single"]),
+        ],
+    )
+    def test_top_level_alternatives(self, regex: str, branches: list[str]) -> None:
+        """Only top-level bars split; classes, groups, escapes and global flags keep theirs."""
+        assert _branches(regex) == branches
+
+    @given(st.text(alphabet="ab|()[]^\\?x", max_size=12), st.text(alphabet="abx|]", max_size=20))
+    @settings(max_examples=500, deadline=None)
+    def test_branches_find_what_the_regex_finds(self, regex: str, text: str) -> None:
+        """Searching each branch finds something exactly when the whole regex does."""
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", FutureWarning)  # "[[": possible nested set
+                whole = re.compile(regex)
+                parts = [re.compile(branch) for branch in _branches(regex)]
+        except re.error:
+            return  # not a regex
+        assert any(p.search(text) for p in parts) == (whole.search(text) is not None)
+
+
+class TestRunGate:
+    @given(st.text(alphabet="a1/+ -.\u00e9\u0661", max_size=60))
+    @settings(max_examples=500, deadline=None)
+    def test_same_as_the_regex(self, text: str) -> None:
+        """A run gate holds exactly where its regex finds the run."""
+        base64 = Run("abcdefghijklmnopqrstuvwxyz0123456789/+", 40)
+        digits = Run("0123456789", 13, skip=" -", non_ascii=True)
+        assert base64(text) == (re.search("[a-z0-9/+]{40}", text) is not None)
+        if re.search(r"\d(?:[ -]?\d){12}", text):
+            assert digits(text)
+
+
+class TestMemoAndCompiling:
+    def test_patterns_compiled_on_first_use(self) -> None:
+        """Creating a scrubber compiles nothing; the first string does."""
+        scrubber = Scrubber()
+        assert scrubber._prepared is None
+        scrubber.scrub_text("password=hunter2")
+        assert scrubber._prepared is not None
+
+    def test_import_compiles_nothing(self) -> None:
+        """Importing the module leaves the shared scrubber uncompiled (the Lambda's cold start)."""
+        code = "import logship.scrub as s; assert s.DEFAULT_SCRUBBER._prepared is None; print('ok')"
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        )
+        assert out.stdout.strip() == "ok"
+
+    def test_memo_is_bounded(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Short strings are remembered up to a bound, then the memo starts over."""
+        monkeypatch.setattr(scrub_module, "_MEMO_SIZE", 10)
+        scrubber = Scrubber()
+        for number in range(25):
+            assert scrubber.scrub_text(f"user{number}@example.com") == "[Filtered:email]"
+        assert len(scrubber._memo) <= 10
+
+    def test_long_strings_not_remembered(self) -> None:
+        """Strings past the memo's length limit are scrubbed each time, never stored."""
+        scrubber = Scrubber()
+        text = "x" * 300 + " password=hunter2"
+        assert scrubber.scrub_text(text).endswith("password=[Filtered:credential]")
+        assert text not in scrubber._memo
+
+    def test_timed_out_result_not_remembered(self) -> None:
+        """A string whose user pattern timed out is not remembered: a later try may finish."""
+        slow = regex.compile(r"(a|aa)+(a|aa)+(a|aa)+b")
+        scrubber = Scrubber((), custom=[("slow", slow)], timeout=0.001)
+        text = "a" * 200
+        assert scrubber.scrub_text(text) == "[Filtered:slow timed out]"
+        assert text not in scrubber._memo
+
+
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.sampled_from([4111111111111111, -4242424242424242])
+    | SHAPED_TEXT,
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(["password", "msg", "X-Api-Key", "n"]), children, max_size=4
+        )
+    ),
+    max_leaves=12,
+)
+
+
+class TestScrubAt:
+    @given(JSON_VALUES)
+    @settings(max_examples=200, deadline=None)
+    def test_same_as_the_event_walk(self, value: object) -> None:
+        """``scrub_at(value, path)`` is what ``scrub_event`` makes of the value at ``path``."""
+        event = {"extra": {"data": value}, "contexts": {"trace": {"trace_id": value}}}
+        out = DEFAULT_SCRUBBER.scrub_event(event)
+        assert DEFAULT_SCRUBBER.scrub_at(value, ("extra", "data")) == out["extra"]["data"]
+        assert (
+            DEFAULT_SCRUBBER.scrub_at(value, ("contexts", "trace", "trace_id"))
+            == out["contexts"]["trace"]["trace_id"]
+        )
+
+    def test_denies(self) -> None:
+        """``denies`` says which keys lose their whole value; never with the denylist off."""
+        assert DEFAULT_SCRUBBER.denies("X-Api-Key")
+        assert DEFAULT_SCRUBBER.denies("db_password")
+        assert not DEFAULT_SCRUBBER.denies("service")
+        assert not Scrubber(denylist=False).denies("password")
+
+    def test_keeps_only_defaults(self) -> None:
+        """Only a scrubber without ``keep`` paths of its own lets the builder scrub inline."""
+        assert DEFAULT_SCRUBBER.keeps_only_defaults
+        assert Scrubber.disabled().keeps_only_defaults
+        assert not Scrubber(keep=("tags.owner",)).keeps_only_defaults

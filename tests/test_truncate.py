@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import itertools
+import json
 import random
 import zlib
 
-from hypothesis import given
+import pytest
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from logship.truncate import (
@@ -14,11 +16,15 @@ from logship.truncate import (
     ELLIPSIS,
     EVENT_BYTES_BUDGET,
     LEVELS,
+    SURELY_FITS_BYTES,
     clean,
     cut,
     cut_left,
     event_size,
+    json_bound,
+    scalar_json_bound,
     shorten_key,
+    surely_fits,
     trim_middle,
     within_budget,
 )
@@ -130,3 +136,77 @@ class TestLevels:
         """The first level never leaves Relay anything to trim (250 frames, 8192 chars)."""
         assert LEVELS[0].frames <= 250
         assert LEVELS[0].text <= 8192
+
+
+def _straightforward_within_budget(event: object) -> bool:
+    """``within_budget`` as first written: serialize, then compress whatever fits raw."""
+    data = json.dumps(event, allow_nan=False, separators=(",", ":")).encode("ascii")
+    if len(data) > EVENT_BYTES_BUDGET:
+        return False
+    return len(zlib.compress(data, 6)) <= COMPRESSED_BYTES_BUDGET
+
+
+class TestSurelyFits:
+    def test_incompressible_json_of_the_threshold_size_fits(self) -> None:
+        """The worst case for deflate, random printable ASCII, still compresses within budget."""
+        rng = random.Random(7)
+        alphabet = [chr(c) for c in range(32, 127) if chr(c) not in '"\\']
+        text = "".join(rng.choices(alphabet, k=SURELY_FITS_BYTES - 2))
+        data = json.dumps(text).encode("ascii")
+        assert len(data) == SURELY_FITS_BYTES
+        assert surely_fits(len(data))
+        assert len(zlib.compress(data, 6)) <= COMPRESSED_BYTES_BUDGET
+        assert len(zlib.compress(data, 9)) <= COMPRESSED_BYTES_BUDGET
+        assert len(zlib.compress(data, 1)) <= COMPRESSED_BYTES_BUDGET
+
+    def test_threshold_leaves_room_under_both_budgets(self) -> None:
+        """The threshold plus deflate's worst growth stays under the compressed budget."""
+        assert SURELY_FITS_BYTES <= EVENT_BYTES_BUDGET
+        assert SURELY_FITS_BYTES * 9 // 8 + 64 <= COMPRESSED_BYTES_BUDGET
+        assert not surely_fits(SURELY_FITS_BYTES + 1)
+
+    @given(
+        size=st.integers(min_value=0, max_value=EVENT_BYTES_BUDGET + 5000),
+        seed=st.integers(min_value=0, max_value=2**16),
+        repetitive=st.booleans(),
+    )
+    @settings(max_examples=40, deadline=None)
+    def test_within_budget_unchanged(self, size: int, seed: int, repetitive: bool) -> None:
+        """Skipping the compression of small events gives the answer compressing gives."""
+        rng = random.Random(seed)
+        alphabet = "ab" if repetitive else "".join(map(chr, range(32, 127)))
+        event = {"extra": {"raw_log": "".join(rng.choices(alphabet, k=size))}}
+        assert within_budget(event) == _straightforward_within_budget(event)
+
+
+class TestJsonBounds:
+    @given(st.text(st.characters(exclude_categories=()), max_size=200))
+    @settings(max_examples=500, deadline=None)
+    def test_json_bound_of_any_text(self, text: str) -> None:
+        """No string's JSON, as sentry-sdk writes it, is longer than its bound."""
+        assert len(json.dumps(text)) <= json_bound(text)
+
+    def test_json_bound_worst_cases(self) -> None:
+        """Control characters take six bytes each, characters outside the BMP twelve."""
+        for text in ("\x00" * 50, "\U0001f600" * 50, "\ud800" * 50, '"\\' * 50):
+            assert len(json.dumps(text)) <= json_bound(text)
+        assert json_bound("\x1f") == len(json.dumps("\x1f"))
+
+    @given(
+        st.none()
+        | st.booleans()
+        | st.integers()
+        | st.floats(allow_nan=False, allow_infinity=False)
+        | st.text(st.characters(exclude_categories=()), max_size=50)
+    )
+    @settings(max_examples=500, deadline=None)
+    def test_scalar_json_bound(self, value: object) -> None:
+        """Every JSON scalar's serialized length is within its bound."""
+        bound = scalar_json_bound(value)
+        assert bound is not None
+        assert len(json.dumps(value, allow_nan=False)) <= bound
+
+    @pytest.mark.parametrize("value", [float("nan"), float("inf"), [1], {"a": 1}, (1,), object()])
+    def test_no_bound_for_what_only_serializing_can_measure(self, value: object) -> None:
+        """Containers, NaN, infinities and other objects get no bound: the caller serializes."""
+        assert scalar_json_bound(value) is None
