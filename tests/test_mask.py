@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import base64
+import gzip
+import json
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import logship.mask
 from logship.mask import DEFAULT_MASKS, MaskInstruction, is_masked, template
+
+CORPUS = Path(__file__).parent / "corpus" / "data" / "subscription-events.jsonl.gz"
 
 
 class TestTemplate:
@@ -93,3 +103,107 @@ class TestTemplateInvariants:
             assert template(shape.format(first)) == template(shape.format(second))
 
         check()
+
+
+# Pieces of messages: every kind of value the masks take, the secrets the
+# scrubber's patterns find, words the triggers look for, and non-ASCII letters
+# re.IGNORECASE matches with ASCII ones (the long s, the Kelvin sign).
+_PIECES = st.sampled_from(
+    [
+        "Order ",
+        "8812",
+        "-3.5",
+        " 12:00:00,123",
+        "2024-05-01T12:00:00.123Z",
+        "2024-05-01",
+        "bob@example.com",
+        "3f2b8c1e-9d4a-4c1b-8e2f-0a1b2c3d4e5f",
+        "deadbeef-dead-beef-dead-beefdeadbeef",
+        "10.0.3.17:5432",
+        "fe80:0:0:0:0:0:0:1",
+        "abcd:abcd:abcd:abcd:abcd:abcd:abcd:abcd",
+        "0x1f",
+        "5f3a9c2e1b77",
+        "'sku'",
+        '"12x"',
+        "`cmd`",
+        "user=alice",
+        "Customer: 42",
+        "User alice",
+        "account bob",
+        "member not",
+        "350ms",
+        "2 s",
+        "ORD9A8B7C",
+        "password=hunter2",
+        'token: "abc def"',
+        "Bearer abcdefgh12345",
+        "Authorization: Basic dXNlcjpwYXNz",
+        "AKIAIOSFODNN7EXAMPLE",
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig",
+        "postgres://app:pw@db/x",
+        "-----BEGIN RSA PRIVATE KEY-----abc",
+        "SKU-AB12",
+        "SKU-ABC",
+        "pa\u017f\u017fword=x",
+        "\u212a",
+        "\u0661\u0662",
+        " ",
+        "  ",
+        "\t",
+        ":",
+        "=",
+        ".",
+    ]
+)
+_MESSAGES = st.lists(_PIECES | st.text(max_size=5), max_size=12).map("".join)
+# A mask whose token holds a digit where its match held none, placed before the
+# ID mask: that step must see the text as it is then, not as it came in.
+_CUSTOM = (*DEFAULT_MASKS[:-1], MaskInstruction("ACCOUNT42", r"\bSKU-[A-Z]+\b"), DEFAULT_MASKS[-1])
+
+
+def _corpus_messages() -> Iterator[str]:
+    with gzip.open(CORPUS, "rt") as lines:
+        for line in lines:
+            data = json.loads(line)["awslogs"]["data"]
+            document = json.loads(zlib.decompress(base64.b64decode(data), 16 + zlib.MAX_WBITS))
+            for event in document["logEvents"]:
+                yield event["message"]
+
+
+class TestFastTemplates:
+    @settings(max_examples=1000, deadline=None)
+    @given(message=_MESSAGES, masks=st.sampled_from([DEFAULT_MASKS, _CUSTOM]))
+    def test_triggers_skip_only_masks_that_cannot_match(
+        self, message: str, masks: tuple[MaskInstruction, ...]
+    ) -> None:
+        """Skipping masks by their triggers gives the template every mask in turn gives."""
+        masker = logship.mask._masker(masks)
+        assert masker.masked(message) == masker.plain(message)
+
+    def test_corpus_messages_give_the_same_template(self) -> None:
+        """Every line of the evaluation corpus: the same template with the fast path and without."""
+        lines = sorted({line for message in _corpus_messages() for line in message.split("\n")})
+        assert len(lines) > 1000
+        masker = logship.mask._masker(DEFAULT_MASKS)
+        assert [masker.masked(line) for line in lines] == [masker.plain(line) for line in lines]
+
+    def test_switch_selects_the_plain_path(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """With FAST_TEMPLATES off, template() takes every mask and caches nothing."""
+        masker = logship.mask._masker(DEFAULT_MASKS)
+        masker.cached.cache_clear()
+        monkeypatch.setattr(logship.mask, "FAST_TEMPLATES", False)
+        assert template("Order 8812 failed") == "Order <NUM> failed"
+        assert masker.cached.cache_info().currsize == 0
+
+    def test_equal_mask_lists_share_compiled_masks(self) -> None:
+        """A copy of a mask list finds the same compiled masks (and template cache)."""
+        copy = (*_CUSTOM[:-1], _CUSTOM[-1])
+        assert copy is not _CUSTOM
+        assert logship.mask._masker(copy) is logship.mask._masker(_CUSTOM)
+        # The ID mask takes the ACCOUNT42 token itself: it reads the text as it is then.
+        assert template("missing SKU-ABC for 7", copy) == "missing <<ID>> for <NUM>"
+        assert logship.mask._masker(copy).plain("missing SKU-ABC for 7") == (
+            "missing <<ID>> for <NUM>"
+        )

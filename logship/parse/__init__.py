@@ -21,50 +21,70 @@ The order of work, cheapest first:
 from __future__ import annotations
 
 import functools
-import json
 import re
 from collections.abc import Callable
 from dataclasses import replace
 from fnmatch import fnmatchcase
+from types import ModuleType
 
 from logship.config import Config
-from logship.parse import dotnet, go, java, node, php, python, ruby
-from logship.parse.context import find_context
 from logship.parse.line import LEVEL_NAMES, LEVELS, STAMP, parse_prefix
-from logship.parse.structured import MAX_JSON_CHARS, level_of, parse_structured
+from logship.parse.structured import json_object, level_of, structured_line
 from logship.records import ExceptionInfo, Frame, LogRecord, ParsedError, RequestContext, Trace
 
-# Most specific first: a Python traceback can quote a Java class name, not the
-# other way round; Go's "panic:" and PHP's "PHP Fatal error" are unambiguous.
-LANGUAGE_PARSERS: tuple[tuple[str, Callable[[str], Trace | None]], ...] = (
-    ("python", python.parse),
-    ("go", go.parse),
-    ("php", php.parse),
-    ("dotnet", dotnet.parse),
-    ("java", java.parse),
-    ("ruby", ruby.parse),
-    ("node", node.parse),
-)
 
-_ANY_TRACE = re.compile(
-    "|".join(f"(?:{module.MARKER})" for module in (python, go, php, dotnet, java, ruby, node)),
-    re.MULTILINE,
-)
+@functools.cache
+def _language_modules() -> tuple[ModuleType, ...]:
+    """The language parsers, imported when the first record needs one.
+
+    Many batches hold no trace at all, and the parsers are most of the parse
+    stage's code: a Lambda whose package holds no compiled bytecode compiles
+    them on every cold start.
+    """
+    from logship.parse import dotnet, go, java, node, php, python, ruby
+
+    # Most specific first: a Python traceback can quote a Java class name, not the
+    # other way round; Go's "panic:" and PHP's "PHP Fatal error" are unambiguous.
+    return (python, go, php, dotnet, java, ruby, node)
+
+
+@functools.cache
+def _language_parsers() -> tuple[tuple[str, Callable[[str], Trace | None]], ...]:
+    return tuple(
+        (module.__name__.rpartition(".")[2], module.parse) for module in _language_modules()
+    )
+
+
+@functools.cache
+def _any_trace() -> re.Pattern[str]:
+    """One alternation of every parser's MARKER: text that matches none holds no trace."""
+    markers = (module.MARKER for module in _language_modules())
+    return re.compile("|".join(f"(?:{marker})" for marker in markers), re.MULTILINE)
+
+
+def __getattr__(name: str) -> object:
+    """``LANGUAGE_PARSERS``: ``(language, parse)`` pairs in the order they are tried.
+
+    Resolved on first access (PEP 562), as it imports every parser.
+    """
+    if name == "LANGUAGE_PARSERS":
+        return _language_parsers()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+_RANKS: dict[str, int] = {level: rank for rank, level in enumerate(LEVELS)}
 
 
 def level_rank(level: str) -> int:
     """The position of ``level`` in :data:`LEVELS`; unknown levels rank lowest."""
-    try:
-        return LEVELS.index(level)
-    except ValueError:
-        return -1
+    return _RANKS.get(level, -1)
 
 
 def find_trace(text: str) -> Trace | None:
     """The first language trace found in ``text``, or None."""
-    if not _ANY_TRACE.search(text):
+    if not _any_trace().search(text):
         return None
-    for _language, parse in LANGUAGE_PARSERS:
+    for _language, parse in _language_parsers():
         trace = parse(text)
         if trace is not None and trace.chain:
             return trace
@@ -73,10 +93,19 @@ def find_trace(text: str) -> Trace | None:
 
 def parse_record(record: LogRecord, config: Config) -> ParsedError | None:
     """The error in ``record``, or None when it is not one (an INFO line, say)."""
-    if FAST_REJECT and _below_minimum(record, config.min_level):
+    if FAST_REJECT and _low_text_record(record, config.min_level):
         return None
     text = record.text
-    structured = parse_structured(text)
+    minimum = level_rank(config.min_level)
+    structured = None
+    data = json_object(text)
+    if data is not None:
+        level = level_of(data)
+        if level and level_rank(level) < minimum:
+            # The level check below, made before the line's other fields are
+            # read: most JSON lines a service writes are INFO.
+            return None
+        structured = structured_line(data, level)
     if structured is not None:
         level, message, logger = structured.level, structured.message, structured.logger
         service_field, context = structured.service, structured.context
@@ -93,7 +122,6 @@ def parse_record(record: LogRecord, config: Config) -> ParsedError | None:
         service_field, context = "", None
         trace_text = text
 
-    minimum = level_rank(config.min_level)
     if level and level_rank(level) < minimum:
         return None
 
@@ -114,6 +142,9 @@ def parse_record(record: LogRecord, config: Config) -> ParsedError | None:
         trace = _mark_in_app(trace, config.in_app_prefixes)
         message = message or trace.message or trace.chain[0].message
     if context is None:
+        # Imported here: only text errors need it, and most batches hold none.
+        from logship.parse.context import find_context
+
         context = find_context(text)
     return ParsedError(
         record=record,
@@ -166,14 +197,13 @@ def low_text_line(min_level: str) -> re.Pattern[str] | None:
 
 
 def low_json_line(text: str, *, min_level: str) -> bool:
-    text = text.strip()
-    if not text.endswith("}") or len(text) > MAX_JSON_CHARS:
-        return False
-    try:
-        data = json.loads(text)
-    except (ValueError, RecursionError):
-        return False
-    if not isinstance(data, dict):
+    """Whether ``text``, a JSON object, is a record :func:`parse_record` turns away.
+
+    The same checks parse_structured makes, then only the level field. The
+    fast rejection and the assembler's fast lane (for JSON lines) share it.
+    """
+    data = json_object(text)
+    if data is None:
         return False
     level = level_of(data)
     return bool(level) and level_rank(level) < level_rank(min_level)
@@ -182,20 +212,29 @@ def low_json_line(text: str, *, min_level: str) -> bool:
 def _below_minimum(record: LogRecord, min_level: str) -> bool:
     """Whether ``record`` is surely below ``min_level``, known at a fraction of a full parse.
 
-    The most common records, a single INFO line of a text layout or a JSON line
-    whose level field is low, are turned away here with one match or one
-    ``json.loads``; parse_record's full path would reject exactly these too.
-    Multi-line text records always take the full path (a trace may follow).
+    A JSON line whose level field is low or a text record whose first line
+    matches :func:`low_text_line`: parse_record turns these away.
+    """
+    lines = record.lines
+    if lines and lines[0].lstrip()[:1] == "{":
+        return low_json_line(record.text, min_level=min_level)
+    return _low_text_record(record, min_level)
+
+
+def _low_text_record(record: LogRecord, min_level: str) -> bool:
+    """Whether ``record``'s first line is a digit-led log line below ``min_level``.
+
+    One match, where the full path would try .line's layouts one after the
+    other. Lines after the first change nothing: a text record's level is its
+    first line's, and the full path rejects a low level before it looks for a
+    trace (JSON cannot start with a digit).
     """
     lines = record.lines
     if not lines:
         return False
     first = lines[0]
-    head = first.lstrip()[:1]
-    if head == "{":
-        return low_json_line(record.text, min_level=min_level)
     # A line holding "\n" (never one the assembler made) would end .line's match early.
-    if len(lines) != 1 or not first[:1].isdigit() or "\n" in first:
+    if not first[:1].isdigit() or "\n" in first:
         return False
     pattern = _low_text_line(min_level)
     return pattern is not None and pattern.match(first) is not None

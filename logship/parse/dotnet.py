@@ -27,11 +27,11 @@ with a space, never a ``File.java:42`` or ``file.js:1:2`` location.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from logship.records import ExceptionInfo, Frame, Relation, Trace
 
+from ._lazy import LazyPattern
 from ._limits import FrameWindow, chain_window
 from .line import message_before
 
@@ -45,14 +45,14 @@ MARKER = (
 
 _MAX_MESSAGE_LINES = 50
 
-_FRAME = re.compile(r"at (?P<call>[^\s(]+) ?\((?P<args>[^():]*)\)(?P<rest>.*)$")
+_FRAME = LazyPattern(r"at (?P<call>[^\s(]+) ?\((?P<args>[^():]*)\)(?P<rest>.*)$")
 # CoreCLR: " in /src/File.cs:line 42"; Mono: " [0x0001c] in /src/File.cs:42" or "in <mvid>:0".
-_LOCATION = re.compile(
+_LOCATION = LazyPattern(
     r"\s*(?:\[0x[0-9a-fA-F]+\]|<0x[^>]*>)?(?: in (?P<file>.+?):(?:line )?(?P<line>\d+))?\s*$"
 )
-_HEADER = re.compile(r"(?P<type>[A-Za-z_][\w.`+]*)(?: \([^)]*\))?(?::(?P<message>.*))?$")
+_HEADER = LazyPattern(r"(?P<type>[A-Za-z_][\w.`+]*)(?: \([^)]*\))?(?::(?P<message>.*))?$")
 _HEADER_PREFIXES = ("Unhandled exception. ", "[ERROR] FATAL UNHANDLED EXCEPTION: ")
-_ASYNC_STATE_MACHINE = re.compile(r"(?P<outer>.*)\.<(?P<method>[^>]+)>d__\d+$")
+_ASYNC_STATE_MACHINE = LazyPattern(r"(?P<outer>.*)\.<(?P<method>[^>]+)>d__\d+$")
 _INNER_ARROW = " ---> "
 _END_OF_INNER = "--- End of inner exception stack trace ---"
 # "--- End of stack trace from previous location [where exception was thrown] ---"

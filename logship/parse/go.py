@@ -34,10 +34,9 @@ context; the goroutine's frames belong to B.
 
 from __future__ import annotations
 
-import re
-
 from logship.records import ExceptionInfo, Frame, Relation, Trace
 
+from ._lazy import LazyPattern
 from ._limits import FrameWindow, chain_window
 from .line import message_before
 
@@ -47,13 +46,13 @@ MARKER = r"^panic: |^fatal error: |^goroutine \d+ \["
 
 _MAX_MESSAGE_LINES = 50
 
-_GOROUTINE = re.compile(r"goroutine \d+ \[[^\]]*\]:$")
-_RECOVERED = re.compile(r" \[recovered(?:, [a-z]+)*\]$")
-_UNPRINTABLE = re.compile(r"\((?P<type>[^()\s]+)\) (?P<value>.*)$")  # "(*main.T) 0xc000010000"
-_NAMED_BASIC = re.compile(r"(?P<type>[\w./*]+)\((?P<value>.*)\)$")  # 'main.Code(3)'
-_ADDRESS = re.compile(r"0x[0-9a-f]+$")
-_PANIC_SERVING = re.compile(r"panic serving \S+: ")
-_ELIDED = re.compile(r"\.\.\.(\d+) frames elided\.\.\.")  # Go 1.21+; 1.19 says "additional"
+_GOROUTINE = LazyPattern(r"goroutine \d+ \[[^\]]*\]:$")
+_RECOVERED = LazyPattern(r" \[recovered(?:, [a-z]+)*\]$")
+_UNPRINTABLE = LazyPattern(r"\((?P<type>[^()\s]+)\) (?P<value>.*)$")  # "(*main.T) 0xc000010000"
+_NAMED_BASIC = LazyPattern(r"(?P<type>[\w./*]+)\((?P<value>.*)\)$")  # 'main.Code(3)'
+_ADDRESS = LazyPattern(r"0x[0-9a-f]+$")
+_PANIC_SERVING = LazyPattern(r"panic serving \S+: ")
+_ELIDED = LazyPattern(r"\.\.\.(\d+) frames elided\.\.\.")  # Go 1.21+; 1.19 says "additional"
 
 # Module-path roots of Go's standard library and of x/ and Google's libraries.
 _STD_ROOTS = frozenset(
@@ -72,6 +71,14 @@ _NOT_APP_PATHS = ("/go/pkg/mod/", "/vendor/", "/usr/local/go/src/", "/usr/lib/go
 
 def parse(text: str) -> Trace | None:
     """The Go panic (or logged goroutine stack) in ``text``, or None."""
+    # Every stack read here starts at a goroutine header, which parse looks for
+    # line by line: a text without the word (most, in a batch) is turned away unsplit.
+    if "goroutine " not in text:
+        return None
+    return _parse(text)
+
+
+def _parse(text: str) -> Trace | None:
     lines = text.splitlines()
     goroutine = next((i for i, line in enumerate(lines) if _GOROUTINE.match(line)), None)
     if goroutine is None:

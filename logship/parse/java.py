@@ -29,11 +29,11 @@ so the root cause is still last.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from logship.records import ExceptionInfo, Frame, Relation, Trace
 
+from ._lazy import LazyPattern
 from ._limits import MAX_EXCEPTIONS, FrameWindow, chain_window
 from .line import message_before
 
@@ -49,14 +49,14 @@ _MAX_MESSAGE_LINES = 50
 # or log4j2's packaging suffix (" ~[app.jar:1.0]", " [?:?]"). The source is a
 # file, "Native Method" or "Unknown Source": never empty and never holding a
 # space otherwise, which tells it from a .NET frame's "(String name)".
-_FRAME = re.compile(
+_FRAME = LazyPattern(
     r"at (?P<call>[^\s(]+)\((?P<source>Native Method|Unknown Source|[^()\s]+)\)"
     r"(?:\s+~?\[[^\]]*\])?\s*$"
 )
 # "... 3 more", "... 3 common frames omitted" (logback), "... 3 more frames".
-_MORE = re.compile(r"\.\.\. (\d+) (?:more|common frames omitted)")
-_THREAD_PREFIX = re.compile(r'Exception in thread "[^"\n]*" ')
-_TYPE = re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*")
+_MORE = LazyPattern(r"\.\.\. (\d+) (?:more|common frames omitted)")
+_THREAD_PREFIX = LazyPattern(r'Exception in thread "[^"\n]*" ')
+_TYPE = LazyPattern(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*")
 _TYPE_SUFFIXES = ("Exception", "Error", "Throwable", "Exit", "Failure", "Fault")
 
 # Frames from these packages are the runtime's and libraries', not the service's.

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field, replace
 
 from logship.records import ExceptionInfo, Frame, Relation, Trace
 
+from ._lazy import LazyPattern
 from ._limits import MAX_EXCEPTIONS, FrameWindow, cap_frames, chain_window
 
 MARKER = r"^ +at \S|^ *\[[A-Z]\w*(?: \[[\w-]+\])?: "
@@ -45,22 +46,22 @@ MAX_DEPTH = 100  # AggregateError members nested inside each other (causes are n
 MAX_HEADER_SEARCH = 10  # lines of a multi-line message searched for the header or frames
 
 _NAME = r"[A-Za-z_$][\w$.]*"
-_FRAME = re.compile(r"\s+at (\S.*)$")
-_FRAME_PARTS = re.compile(r"(.+?) \((.*)\)$")
-_LOCATION = re.compile(r"(.*?):(\d+)(?::\d+)?$")
-_LINE_COLUMN = re.compile(r":\d+:\d+$")
+_FRAME = LazyPattern(r"\s+at (\S.*)$")
+_FRAME_PARTS = LazyPattern(r"(.+?) \((.*)\)$")
+_LOCATION = LazyPattern(r"(.*?):(\d+)(?::\d+)?$")
+_LINE_COLUMN = LazyPattern(r":\d+:\d+$")
 # An error-like name, possibly after a log prefix: "Failed to load prices TypeError: x".
-_STRICT_HEADER = re.compile(
+_STRICT_HEADER = LazyPattern(
     r"(?:^|(?<=\s))(?:Uncaught )?(?P<type>[A-Za-z_$][\w$.]*(?:Error|Exception|Rejection)|Error)"
     r"(?P<code> \[[\w-]+\])?(?:: (?P<message>.*)|:?$)"
 )
-_LOOSE_HEADER = re.compile(
+_LOOSE_HEADER = LazyPattern(
     rf"\s*(?:Uncaught )?(?P<type>{_NAME})(?P<code> \[[\w-]+\])?(?:: (?P<message>.*)|:?$)"
 )
-_BRACKET_HEADER = re.compile(rf"\s*\[(?P<type>{_NAME})(?P<code> \[[\w-]+\])?: (?P<message>.*)\]$")
-_CARET = re.compile(r"\s*\^+\s*$")
+_BRACKET_HEADER = LazyPattern(rf"\s*\[(?P<type>{_NAME})(?P<code> \[[\w-]+\])?: (?P<message>.*)\]$")
+_CARET = LazyPattern(r"\s*\^+\s*$")
 # util.inspect's stand-in for the frames an error shares with its cause.
-_MATCHING_CAUSE = re.compile(r" +\.\.\. (\d+) lines matching cause stack trace \.\.\.$")
+_MATCHING_CAUSE = LazyPattern(r" +\.\.\. (\d+) lines matching cause stack trace \.\.\.$")
 _CAUSE_PROPERTY = "[cause]: "
 _ERRORS_PROPERTY = "[errors]: ["
 _PINO_CAUSE = "caused by: "

@@ -30,10 +30,9 @@ The same text written with ``display_errors`` (``Fatal error: ...``, no
 
 from __future__ import annotations
 
-import re
-
 from logship.records import ExceptionInfo, Frame, Relation, Trace
 
+from ._lazy import LazyPattern
 from ._limits import FrameWindow, cap_frames, chain_window
 
 _LEVEL_NAMES = (
@@ -44,21 +43,34 @@ MARKER = rf"PHP (?:{_LEVEL_NAMES}):|^(?:Fatal error|Parse error): |^Stack trace:
 
 MAX_HEADER_LINES = 200  # lines of a multi-line exception message
 
-_LEVEL_LINE = re.compile(
+_LEVEL_LINE = LazyPattern(
     rf"(?:PHP (?P<level>{_LEVEL_NAMES})|^(?P<display>Fatal error|Parse error)):  ?(?P<rest>.*)$"
 )
-_TYPE = re.compile(r"(?P<type>[A-Za-z_\\][\w\\]*)(?:: |$| in )")
-_WHERE_EXCEPTION = re.compile(r"(?P<file>.+):(?P<line>\d+)$")
-_FRAME = re.compile(
+_TYPE = LazyPattern(r"(?P<type>[A-Za-z_\\][\w\\]*)(?:: |$| in )")
+_WHERE_EXCEPTION = LazyPattern(r"(?P<file>.+):(?P<line>\d+)$")
+_FRAME = LazyPattern(
     r"#\d+ (?:(?P<file>.+)\((?P<line>\d+)\)|\[internal function\]|(?P<main>\{main\})): ?"
     r"(?P<call>.*)$|#\d+ \{main\}$"
 )
 _NEXT = "Next "
-_NOT_IN_APP = re.compile(r"/vendor/|^/usr/share/php/|^phar://")
+_NOT_IN_APP = LazyPattern(r"/vendor/|^/usr/share/php/|^phar://")
+
+
+# What _LEVEL_LINE or the "Stack trace:" line needs: "PHP <level>:" or a display error.
+_WORDS = ("PHP ", "Fatal error:", "Parse error:", "Stack trace:")
 
 
 def parse(text: str) -> Trace | None:
     """The PHP error or uncaught exception in ``text``, or None when there is none."""
+    # Every error read here has a level line or a "Stack trace:" line, which
+    # parse looks for line by line: a text holding none of their words (most,
+    # in a batch) is turned away unsplit.
+    if not any(word in text for word in _WORDS):
+        return None
+    return _parse(text)
+
+
+def _parse(text: str) -> Trace | None:
     lines = text.splitlines()
     searched = 0  # lines above it already searched for a header: each is searched once
     for index, line in enumerate(lines):

@@ -19,15 +19,21 @@ Exception groups (3.11) are drawn in boxes::
 A group takes its place in the chain; its members go to ``Trace.related`` with
 :attr:`Relation.GROUP`, each followed by its own cause chain (with CAUSE or
 CONTEXT relations), nested groups flattened depth first.
+
+JSON loggers that keep a traceback's parts rather than its text get it back
+from :func:`traceback_from_frames` and :func:`traceback_from_dicts` (see
+:mod:`.structured`).
 """
 
 from __future__ import annotations
 
-import re
+import functools
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from logship.records import ExceptionInfo, Frame, Relation, Trace
 
+from ._lazy import LazyPattern
 from ._limits import MAX_EXCEPTIONS, cap_chain, cap_frames
 
 MARKER = r"^[ |+]*(?:Exception Group )?Traceback \(most recent call last\):"
@@ -35,18 +41,18 @@ MARKER = r"^[ |+]*(?:Exception Group )?Traceback \(most recent call last\):"
 MAX_MESSAGE_LINES = 200
 MAX_GROUP_DEPTH = 12  # Python itself stops drawing nested groups at depth 10
 
-_HEADER = re.compile(r"(?:Exception Group )?Traceback \(most recent call last\):\s*$")
-_BOXED_GROUP_HEADER = re.compile(r"( *)\+ Exception Group Traceback \(most recent call last\):")
-_FRAME = re.compile(r'  File "(.*)", line (\d+)(?:, in (.*))?$')
-_REPEATED = re.compile(r"  \[Previous line repeated (\d+) more times?\]")
+_HEADER = LazyPattern(r"(?:Exception Group )?Traceback \(most recent call last\):\s*$")
+_BOXED_GROUP_HEADER = LazyPattern(r"( *)\+ Exception Group Traceback \(most recent call last\):")
+_FRAME = LazyPattern(r'  File "(.*)", line (\d+)(?:, in (.*))?$')
+_REPEATED = LazyPattern(r"  \[Previous line repeated (\d+) more times?\]")
 # A type is a dotted name; a class defined in a function prints "f.<locals>.Name".
-_EXCEPTION_LINE = re.compile(r"([A-Za-z_][\w.]*(?:<locals>\.[\w.]*)*)(?:: (.*))?$")
+_EXCEPTION_LINE = LazyPattern(r"([A-Za-z_][\w.]*(?:<locals>\.[\w.]*)*)(?:: (.*))?$")
 _CAUSE_LINE = "The above exception was the direct cause of the following exception:"
 _CONTEXT_LINE = "During handling of the above exception, another exception occurred:"
 _RELATION_LINES = {_CAUSE_LINE: Relation.CAUSE, _CONTEXT_LINE: Relation.CONTEXT}
-_PACKAGE_PATH = re.compile(r"(?:site-packages|dist-packages)/(.+?)\.py$")
-_STDLIB_PATH = re.compile(r"lib/python\d[\d.]*/(.+?)\.py$")
-_NOT_IN_APP = re.compile(r"site-packages|dist-packages|/lib/python\d|^<frozen ")
+_PACKAGE_PATH = LazyPattern(r"(?:site-packages|dist-packages)/(.+?)\.py$")
+_STDLIB_PATH = LazyPattern(r"lib/python\d[\d.]*/(.+?)\.py$")
+_NOT_IN_APP = LazyPattern(r"site-packages|dist-packages|/lib/python\d|^<frozen ")
 
 
 @dataclass(slots=True)
@@ -58,8 +64,19 @@ class _Node:
     members: list[list[_Node]] = field(default_factory=list)  # group members, each a chain
 
 
+TRACEBACK_HEADER = "Traceback (most recent call last):"
+
+
 def parse(text: str) -> Trace | None:
     """The Python traceback in ``text``, or None when there is none."""
+    # Every traceback holds its header, which _first_traceback looks for line by
+    # line: a text without it (most, in a batch) is turned away unsplit.
+    if TRACEBACK_HEADER not in text:
+        return None
+    return _parse(text)
+
+
+def _parse(text: str) -> Trace | None:
     lines = text.splitlines()
     start = _first_traceback(lines)
     if start is None:
@@ -236,7 +253,9 @@ def _assemble(nodes: list[_Node]) -> tuple[ExceptionInfo, ...]:
     chain: list[ExceptionInfo] = []
     for position, node in enumerate(reversed(nodes)):
         relation = node.relation_to_next if position else None
-        chain.append(replace(node.info, relation=relation))
+        info = node.info
+        # replace() is slow, and most chains are one exception that has no relation.
+        chain.append(info if info.relation is relation else replace(info, relation=relation))
     return tuple(chain)
 
 
@@ -250,7 +269,9 @@ def _collect_members(node: _Node, out: list[ExceptionInfo], depth: int) -> None:
             _collect_members(inner, out, depth + 1)
 
 
+@functools.lru_cache(maxsize=4096)
 def _frame(filename: str, lineno: str, function: str | None) -> Frame:
+    """One frame (cached: a service's errors pass through the same frames again and again)."""
     return Frame(
         function=function or "",
         module=_module(filename),
@@ -273,3 +294,38 @@ def _module(filename: str) -> str:
     if stem == "__init__" and len(path) > 1:
         return path[-2]
     return stem
+
+
+def traceback_from_frames(frames: str, error_type: str, error_message: str) -> str:
+    """ecs-logging keeps ``format_tb`` only: add back the header and the type line."""
+    line = f"{error_type}: {error_message}" if error_message else error_type
+    return f"{TRACEBACK_HEADER}\n{frames.rstrip()}\n{line}"
+
+
+def traceback_from_dicts(exceptions: list[dict[str, Any]]) -> str:
+    """The traceback Python would print for structlog's ``dict_tracebacks`` list."""
+    blocks: list[str] = []
+    for position, exc in enumerate(reversed(exceptions)):
+        if position:
+            # The exception just printed is the cause or the context of this one.
+            inner = exceptions[len(exceptions) - position]
+            blocks.append(_CAUSE_LINE if inner.get("is_cause") else _CONTEXT_LINE)
+        lines = []
+        frames = exc.get("frames")
+        if isinstance(frames, list) and frames:
+            lines.append(TRACEBACK_HEADER)
+            for frame in frames:
+                if isinstance(frame, dict):
+                    filename = frame.get("filename", "")
+                    lines.append(
+                        f'  File "{filename}", line {frame.get("lineno", 0)}, '
+                        f"in {frame.get('name', '')}"
+                    )
+        exc_type = str(exc.get("exc_type") or "Exception")
+        value = str(exc.get("exc_value") or "")
+        lines.append(f"{exc_type}: {value}" if value else exc_type)
+        notes = exc.get("exc_notes")
+        if isinstance(notes, list):
+            lines.extend(str(note) for note in notes)
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)

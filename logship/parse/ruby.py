@@ -16,11 +16,11 @@ first line in the header and the rest below it. ``Logger`` writes ``message
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 
 from logship.records import ExceptionInfo, Frame, Relation, Trace
 
+from ._lazy import LazyPattern
 from ._limits import FrameWindow, cap_frames, chain_window
 
 MARKER = r"^[ \t]*(?:from )?\S+:\d+:in [`']"
@@ -29,17 +29,30 @@ MAX_MESSAGE_LINES = 200
 
 # Ruby frames are "<file>:<line>:in `<label>'" (3.4: "'<label>'"). Only the head is a
 # regex: nested lazy groups over a whole line would backtrack cubically on bad input.
-_LOCATION = re.compile(r"(?P<file>.+?):(?P<line>\d+):in [`']")
-_TYPE = re.compile(r"[A-Z]\w*(?:::\w+)*")
-_LEVELS_CUT = re.compile(r"\t ?\.\.\. (\d+) levels\.\.\.$")
+_LOCATION = LazyPattern(r"(?P<file>.+?):(?P<line>\d+):in [`']")
+_TYPE = LazyPattern(r"[A-Z]\w*(?:::\w+)*")
+_LEVELS_CUT = LazyPattern(r"\t ?\.\.\. (\d+) levels\.\.\.$")
 # "message (Class)" as Logger's default formatter writes an exception.
-_LOGGER_PREFIX = re.compile(r"[DIWEFA], \[[^\]]*\] +[A-Z]+ -- [^:]*: ")
-_RECEIVER = re.compile(r"(?:(?:block|rescue|ensure) (?:\(\d+ levels\) )?in )*([A-Z][\w:]*)[#.]")
-_NOT_IN_APP = re.compile(r"/gems/|/lib/ruby/|^<internal:|/vendor/bundle/|/rubygems/")
+_LOGGER_PREFIX = LazyPattern(r"[DIWEFA], \[[^\]]*\] +[A-Z]+ -- [^:]*: ")
+_RECEIVER = LazyPattern(r"(?:(?:block|rescue|ensure) (?:\(\d+ levels\) )?in )*([A-Z][\w:]*)[#.]")
+_NOT_IN_APP = LazyPattern(r"/gems/|/lib/ruby/|^<internal:|/vendor/bundle/|/rubygems/")
+
+
+# What a frame needs: the location's ":in `" (":in '" in Ruby 3.4), or "\tfrom ".
+_WORDS = (":in `", ":in '", "\tfrom ")
 
 
 def parse(text: str) -> Trace | None:
     """The Ruby backtrace in ``text``, or None when there is none."""
+    # Every backtrace has a frame, ":in `label'" or a bare "\tfrom file:line",
+    # which _first_header looks for line by line: a text holding none of them
+    # (most, in a batch) is turned away unsplit.
+    if not any(word in text for word in _WORDS):
+        return None
+    return _parse(text)
+
+
+def _parse(text: str) -> Trace | None:
     lines = text.splitlines()
     start = _first_header(lines)
     if start is None:

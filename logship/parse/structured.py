@@ -7,7 +7,7 @@ logger that writes it. A dotted name matches a flat key (ECS writes
 
 The trace text (:attr:`StructuredLine.stack`) is what the language parsers
 read. Two loggers write tracebacks that are not a runtime's printout, and are
-rebuilt here into the text Python prints, from what they keep:
+rebuilt (by :mod:`.python`) into the text Python prints, from what they keep:
 
 - structlog's ``dict_tracebacks`` (a list of dicts, outermost first): types as
   class names (``JSONDecodeError``), frames, messages and cause/context
@@ -24,24 +24,58 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from logship.records import RequestContext
 
 from .line import LEVELS, normalize_level
 
+_DECODER = json.JSONDecoder()
+
 MAX_JSON_CHARS = 1_000_000  # a record is at most AssemblyLimits.max_bytes; this is a backstop
+
+
+@functools.cache
+def _cuts(dotted: str) -> tuple[tuple[str, str], ...]:
+    """``(head, rest)`` for each way to cut ``dotted`` at a dot, longest head first.
+
+    Cached: every JSON line looks up dozens of the same field names, and
+    splitting and joining them again was most of the cost of an INFO line.
+    """
+    parts = dotted.split(".")
+    return tuple(
+        (".".join(parts[:cut]), ".".join(parts[cut:])) for cut in range(len(parts) - 1, 0, -1)
+    )
+
+
+class _Fields:
+    """Field names tried in order, and every top-level key a lookup of one of them reads.
+
+    :func:`_lookup` reads a name's own key and the keys its dotted heads name
+    (``"a.b"`` and ``"a"`` for ``"a.b.c"``): an object holding none of ``keys``
+    holds none of ``names``, which one set operation tells.
+    """
+
+    __slots__ = ("keys", "names")
+
+    def __init__(self, *names: str) -> None:
+        self.names = names
+        self.keys = frozenset(
+            key for name in names for key in (name, *(head for head, _ in _cuts(name)))
+        )
+
 
 # Field names, most specific first. Origins: pino (pino, pino-std-serializers,
 # pino-http), structlog, logstash-logback-encoder (Logback/Spring), ECS loggers
 # (ecs-logging-python, ecs-logging-java, ecs-logging-nodejs), Serilog's compact
 # JSON (CLEF: "@l", "@m"), Google Cloud Logging ("severity"), Datadog ("dd.*").
-_LEVEL_FIELDS = ("level", "levelname", "severity", "log.level", "@l", "loglevel")
-_MESSAGE_FIELDS = ("message", "msg", "event", "@m", "@mt")
-_LOGGER_FIELDS = ("logger", "logger_name", "log.logger", "name", "loggerName", "SourceContext")
-_SERVICE_FIELDS = ("service.name", "service", "app", "application", "dd.service")
-_STACK_FIELDS = (
+_LEVEL_FIELDS = _Fields("level", "levelname", "severity", "log.level", "@l", "loglevel")
+_MESSAGE_FIELDS = _Fields("message", "msg", "event", "@m", "@mt")
+_LOGGER_FIELDS = _Fields(
+    "logger", "logger_name", "log.logger", "name", "loggerName", "SourceContext"
+)
+_SERVICE_FIELDS = _Fields("service.name", "service", "app", "application", "dd.service")
+_STACK_FIELDS = _Fields(
     "stack_trace",  # logstash-logback-encoder
     "exception",  # structlog format_exc_info (str) / dict_tracebacks (list)
     "err.stack",  # pino-std-serializers
@@ -53,7 +87,7 @@ _STACK_FIELDS = (
     "message.stackTrace",  # the Node.js Lambda runtime nests the error in "message"
     "stack",
 )
-_ERROR_TYPE_FIELDS = (
+_ERROR_TYPE_FIELDS = _Fields(
     "err.type",
     "error.type",
     "error.kind",
@@ -61,14 +95,14 @@ _ERROR_TYPE_FIELDS = (
     "errorType",  # AWS Lambda runtimes
     "message.errorType",
 )
-_ERROR_MESSAGE_FIELDS = (
+_ERROR_MESSAGE_FIELDS = _Fields(
     "err.message",
     "error.message",
     "exc_value",
     "errorMessage",  # AWS Lambda runtimes
     "message.errorMessage",
 )
-_TRACE_ID_FIELDS = (
+_TRACE_ID_FIELDS = _Fields(
     "trace_id",
     "traceId",
     "trace.id",  # ECS
@@ -79,7 +113,7 @@ _TRACE_ID_FIELDS = (
     "otelTraceID",
     "logging.googleapis.com/trace",
 )
-_REQUEST_ID_FIELDS = (
+_REQUEST_ID_FIELDS = _Fields(
     "request_id",
     "requestId",
     "req.id",  # pino-http
@@ -87,7 +121,7 @@ _REQUEST_ID_FIELDS = (
     "x_request_id",
     "awsRequestId",  # Lambda context
 )
-_URL_FIELDS = (
+_URL_FIELDS = _Fields(
     "url.full",  # ECS
     "url.original",  # ECS
     "req.url",  # pino-http
@@ -97,14 +131,14 @@ _URL_FIELDS = (
     "url.path",  # ECS
     "http.target",  # OpenTelemetry (old)
 )
-_METHOD_FIELDS = (
+_METHOD_FIELDS = _Fields(
     "http.request.method",  # ECS
     "req.method",  # pino-http
     "http.method",  # Datadog / OpenTelemetry (old)
     "request.method",
     "method",
 )
-_USER_AGENT_FIELDS = (
+_USER_AGENT_FIELDS = _Fields(
     "user_agent.original",  # ECS
     "req.headers.user-agent",  # pino-http
     "http.user_agent",  # Datadog
@@ -121,13 +155,10 @@ _EXTRA_LEVEL_NAMES: Mapping[str, str] = {
 # pino and bunyan numbers: 10 trace, 20 debug, 30 info, 40 warn, 50 error, 60 fatal.
 _PINO_LEVELS = ((10, "trace"), (20, "debug"), (30, "info"), (40, "warning"), (50, "error"))
 
-_PY_HEADER = "Traceback (most recent call last):"
-_PY_CAUSE = "The above exception was the direct cause of the following exception:"
-_PY_CONTEXT = "During handling of the above exception, another exception occurred:"
 
-
-@dataclass(frozen=True, slots=True)
-class StructuredLine:
+# A NamedTuple rather than a frozen dataclass: as immutable, and built at
+# import in a tenth of the time (this module is on every cold start's path).
+class StructuredLine(NamedTuple):
     """What a JSON log line says, in logship's terms ("" where it says nothing)."""
 
     level: str
@@ -142,21 +173,35 @@ class StructuredLine:
 
 def parse_structured(text: str) -> StructuredLine | None:
     """The fields of ``text`` when it is one JSON object, else None."""
+    data = json_object(text)
+    return structured_line(data) if data is not None else None
+
+
+def json_object(text: str) -> dict[str, Any] | None:
+    """``text`` decoded, when it is one JSON object (white space around it aside), else None."""
     stripped = text.strip()
     if not stripped.startswith("{") or not stripped.endswith("}"):
         return None
     if len(stripped) > MAX_JSON_CHARS:
         return None
     try:
-        data = json.loads(stripped)
+        # What json.loads does, less its checks that cannot fail here: the text
+        # starts with "{" (no BOM, no white space to skip) and ends with "}", so
+        # it holds extra data exactly when the object ends before the last character.
+        data, end = _DECODER.raw_decode(stripped)
     except (ValueError, RecursionError):
         return None
-    if not isinstance(data, dict):
+    if end != len(stripped) or not isinstance(data, dict):
         return None
+    return data
+
+
+def structured_line(data: Mapping[str, Any], level: str | None = None) -> StructuredLine:
+    """The fields of a decoded JSON log line; ``level`` is :func:`level_of` if known already."""
     error_type = _text(data, _ERROR_TYPE_FIELDS)
     error_message = _text(data, _ERROR_MESSAGE_FIELDS)
     return StructuredLine(
-        level=level_of(data),
+        level=level_of(data) if level is None else level,
         message=_text(data, _MESSAGE_FIELDS),
         logger=_text(data, _LOGGER_FIELDS),
         service=_text(data, _SERVICE_FIELDS),
@@ -175,15 +220,22 @@ def parse_structured(text: str) -> StructuredLine | None:
 
 def level_from_field(value: object) -> str:
     """A logger's level (name or pino number) as one of :data:`LEVELS`, or ""."""
-    if isinstance(value, bool):
+    if isinstance(value, str):
+        return _level_word(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         return ""
-    if isinstance(value, int | float):
-        for ceiling, name in _PINO_LEVELS:
-            if value <= ceiling:
-                return name
-        return "fatal"
-    if not isinstance(value, str):
-        return ""
+    for ceiling, name in _PINO_LEVELS:
+        if value <= ceiling:
+            return name
+    return "fatal"
+
+
+@functools.lru_cache(maxsize=256)
+def _level_word(value: str) -> str:
+    """A level field's text as one of :data:`LEVELS`, or "".
+
+    Cached: loggers spell their few levels the same way on every line.
+    """
     word = value.strip()
     name = normalize_level(word) or _EXTRA_LEVEL_NAMES.get(word.upper(), "")
     return name if name in LEVELS else ""
@@ -191,10 +243,11 @@ def level_from_field(value: object) -> str:
 
 def level_of(data: Mapping[str, Any]) -> str:
     """The normalized level of a JSON log object, or "" when it names none."""
-    for name in _LEVEL_FIELDS:
-        value = _lookup(data, name)
-        if value is not None:
-            return level_from_field(value)
+    if not data.keys().isdisjoint(_LEVEL_FIELDS.keys):
+        for name in _LEVEL_FIELDS.names:
+            value = _lookup(data, name)
+            if value is not None:
+                return level_from_field(value)
     if "@t" in data and ("@m" in data or "@mt" in data):
         return "info"  # Serilog's compact JSON leaves out Information, its default
     return ""
@@ -206,85 +259,54 @@ def _lookup(data: Mapping[str, Any], dotted: str) -> Any:
         return data[dotted]
     for head, rest in _cuts(dotted):
         inner = data.get(head)
-        if isinstance(inner, Mapping):
+        # Decoded JSON nests dicts: checked first, they skip the slower Mapping
+        # check (an ABC); None, what most lookups find, skips both.
+        if inner is not None and isinstance(inner, (dict, Mapping)):
             found = _lookup(inner, rest)
             if found is not None:
                 return found
     return None
 
 
-@functools.cache
-def _cuts(dotted: str) -> tuple[tuple[str, str], ...]:
-    """``(head, rest)`` for each way to cut ``dotted`` at a dot, longest head first.
-
-    Cached: every JSON line looks up dozens of the same field names, and
-    splitting and joining them again was most of the cost of an INFO line.
-    """
-    parts = dotted.split(".")
-    return tuple(
-        (".".join(parts[:cut]), ".".join(parts[cut:])) for cut in range(len(parts) - 1, 0, -1)
-    )
-
-
-def _text(data: Mapping[str, Any], names: tuple[str, ...]) -> str:
-    """The first of ``names`` holding a string or a number, as text."""
-    for name in names:
+def _text(data: Mapping[str, Any], fields: _Fields) -> str:
+    """The first of ``fields`` holding a string or a number, as text."""
+    if data.keys().isdisjoint(fields.keys):
+        return ""  # no lookup below could find anything
+    for name in fields.names:
         value = _lookup(data, name)
-        if isinstance(value, str) and value:
-            return value
-        if isinstance(value, int | float) and not isinstance(value, bool):
+        if value is None:
+            continue
+        if isinstance(value, str):
+            if value:
+                return value
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
             return str(value)
     return ""
 
 
 def _stack(data: Mapping[str, Any], error_type: str, error_message: str) -> str:
-    for name in _STACK_FIELDS:
+    if data.keys().isdisjoint(_STACK_FIELDS.keys):
+        return ""
+    # Imported here, with the other parsers the trace text is for (a cold start
+    # without errors needs none of them).
+    from logship.parse import python
+
+    for name in _STACK_FIELDS.names:
         value = _lookup(data, name)
         if isinstance(value, str) and value.strip():
-            if error_type and _PY_HEADER not in value and value.lstrip().startswith('File "'):
-                return _python_from_frames(value, error_type, error_message)
+            if (
+                error_type
+                and python.TRACEBACK_HEADER not in value
+                and value.lstrip().startswith('File "')
+            ):
+                return python.traceback_from_frames(value, error_type, error_message)
             return value
         if isinstance(value, list) and value and all(isinstance(item, dict) for item in value):
-            return _python_from_dicts(value)
+            return python.traceback_from_dicts(value)
         if isinstance(value, list) and value and all(isinstance(item, str) for item in value):
             # Lambda: Python's format_tb entries, or a Node stack split into lines.
             joined = "\n".join(item.rstrip("\n") for item in value)
             if error_type and joined.lstrip().startswith('File "'):
-                return _python_from_frames(joined, error_type, error_message)
+                return python.traceback_from_frames(joined, error_type, error_message)
             return joined
     return ""
-
-
-def _python_from_frames(frames: str, error_type: str, error_message: str) -> str:
-    """ecs-logging keeps ``format_tb`` only: add back the header and the type line."""
-    line = f"{error_type}: {error_message}" if error_message else error_type
-    return f"{_PY_HEADER}\n{frames.rstrip()}\n{line}"
-
-
-def _python_from_dicts(exceptions: list[dict[str, Any]]) -> str:
-    """The traceback Python would print for structlog's ``dict_tracebacks`` list."""
-    blocks: list[str] = []
-    for position, exc in enumerate(reversed(exceptions)):
-        if position:
-            # The exception just printed is the cause or the context of this one.
-            inner = exceptions[len(exceptions) - position]
-            blocks.append(_PY_CAUSE if inner.get("is_cause") else _PY_CONTEXT)
-        lines = []
-        frames = exc.get("frames")
-        if isinstance(frames, list) and frames:
-            lines.append(_PY_HEADER)
-            for frame in frames:
-                if isinstance(frame, dict):
-                    filename = frame.get("filename", "")
-                    lines.append(
-                        f'  File "{filename}", line {frame.get("lineno", 0)}, '
-                        f"in {frame.get('name', '')}"
-                    )
-        exc_type = str(exc.get("exc_type") or "Exception")
-        value = str(exc.get("exc_value") or "")
-        lines.append(f"{exc_type}: {value}" if value else exc_type)
-        notes = exc.get("exc_notes")
-        if isinstance(notes, list):
-            lines.extend(str(note) for note in notes)
-        blocks.append("\n".join(lines))
-    return "\n\n".join(blocks)

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from logship.parse import context
 from logship.parse.context import SCAN_CHARS, find_context
 from logship.records import RequestContext
 
@@ -140,3 +141,57 @@ class TestRobustness:
         context = find_context(text)
         for value in (context.trace_id, context.request_id, context.url, context.user_agent):
             assert value in text
+
+
+# Pieces of the heads the patterns read, in several cases, and the non-ASCII
+# letters re.IGNORECASE matches with ASCII ones (the Kelvin sign, the long s,
+# the dotted and dotless i).
+_PIECES = st.sampled_from(
+    [
+        "trace_id=",
+        "TraceId: ",
+        "x-b3-traceid=",
+        "dd.trace_id:",
+        "trace",
+        "4bf92f3577b34da6a3ce929d0e0e4736",
+        "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+        "Root=1-5759e988-bd862e3fe1be46a994272793",
+        "request_id=",
+        "X-Request-ID: ",
+        "reqId:",
+        "[req-7f3a]",
+        "2024-05-01T12:00:00.000Z\t3f2b8c1e-9d4a-4c1b-8e2f-0a1b2c3d4e5f\t",
+        'GET /orders/42 HTTP/1.1" 500 12 "-" "curl/8.0"',
+        '"POST /x HTTP/2.0" 404 0 "ref" "agent"',
+        "DELETE https://api.example.com/v1/x",
+        "url=",
+        "URI: /checkout",
+        "request_uri=/a?b=1",
+        "User-Agent: ",
+        "user_agent='Mozilla/5.0'",
+        "u\u017fer-agent: x",
+        "req\u0130d=abcd",
+        "\u212a",
+        "\u017f",
+        " ",
+        "\n",
+        "=",
+        '"',
+        "'",
+    ]
+)
+
+
+class TestClues:
+    @settings(max_examples=500, deadline=None)
+    @given(head=st.lists(_PIECES | st.text(max_size=6), max_size=10).map("".join))
+    def test_clued_search_equals_the_plain_search(self, head: str) -> None:
+        """Each pattern's word check never hides a match: same match, same groups."""
+        lowered = head.lower() if head.isascii() else None
+        clued = [value for value in vars(context).values() if isinstance(value, context._Clued)]
+        assert len(clued) == 10
+        for pattern in clued:
+            fast, plain = pattern.search(head, lowered), pattern.pattern.search(head)
+            assert (fast and (fast.span(), fast.groups())) == (
+                plain and (plain.span(), plain.groups())
+            )

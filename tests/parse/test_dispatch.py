@@ -6,9 +6,11 @@ import gzip
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from logship.config import Config, ServiceMapping
-from logship.parse import find_trace, parse_record, service_name
+from logship.parse import find_trace, go, parse_record, php, python, ruby, service_name
 from logship.parse._limits import MAX_EXCEPTIONS
 from logship.records import LogRecord
 
@@ -171,3 +173,42 @@ class TestDeepChains:
         assert trace is not None
         assert trace.language == language
         assert trace.chain[-1].type == root_type
+
+
+def _fixture_texts() -> list[str]:
+    """Every trace fixture of every runtime, the JSON lines' stacks included, as text."""
+    texts = []
+    for path in sorted(TRACES.rglob("*")):
+        if path.suffix == ".gz":
+            texts.append(gzip.decompress(path.read_bytes()).decode("utf-8", "replace"))
+        elif path.suffix in (".txt", ".jsonl") and "programs" not in path.parts:
+            texts.append(path.read_text("utf-8", "replace"))
+    return texts
+
+
+FIXTURE_TEXTS = _fixture_texts()
+FIXTURE_LINES = sorted({line for text in FIXTURE_TEXTS for line in text.split("\n")[:60]})
+# The parsers whose parse() turns away, unsplit, a text without their words.
+PREFILTERED = (python, go, php, ruby)
+
+
+class TestLanguagePrefilters:
+    @pytest.mark.parametrize("module", PREFILTERED, ids=lambda module: module.__name__)
+    def test_fixtures_give_the_same_trace(self, module: object) -> None:
+        """Over every fixture of every runtime, parse() equals the parse without the word check."""
+        assert len(FIXTURE_TEXTS) > 60
+        for text in FIXTURE_TEXTS:
+            assert module.parse(text) == module._parse(text)  # type: ignore[attr-defined]
+
+    @settings(max_examples=300, deadline=None)
+    @given(
+        lines=st.lists(st.sampled_from(FIXTURE_LINES) | st.text(max_size=20), max_size=12),
+        separator=st.sampled_from(["\n", "\r\n", "\r", "\x0b", "\u2028", "\n\n"]),
+        module=st.sampled_from(PREFILTERED),
+    )
+    def test_generated_texts_give_the_same_trace(
+        self, lines: list[str], separator: str, module: object
+    ) -> None:
+        """Fixture lines of every runtime, shuffled and joined by any line break: same result."""
+        text = separator.join(lines)
+        assert module.parse(text) == module._parse(text)  # type: ignore[attr-defined]

@@ -138,13 +138,18 @@ class TestFastReject:
             ("2024-05-01T12:00:00.000Z\treq-1\tERROR\tboom",),  # Lambda Node: tab-separated
             ("2024-05-01 12:00:00 - app - INFO - ok",),  # Python dashes: the full parse's job
             ("2024-05-01 12:00:00 INFO-x",),  # no layout reads a level here
-            ("2024-05-01 12:00:00 INFO retrying", "java.lang.IllegalStateException: x"),
             ('{"level":"error","msg":"boom"}',),
         ],
     )
     def test_ambiguous_records_take_the_full_path(self, lines: tuple[str, ...]) -> None:
         """Records the fast pattern cannot vouch for are left to the full parse."""
         assert not logship.parse._below_minimum(_record(lines), "error")
+
+    def test_multi_line_record_is_rejected_by_its_first_line(self) -> None:
+        """A text record's level is its first line's: a trace below an INFO line changes nothing."""
+        lines = ("2024-05-01 12:00:00 INFO retrying", "java.lang.IllegalStateException: x")
+        assert logship.parse._below_minimum(_record(lines), "error")
+        assert _both(_record(lines), Config()) == (None, None)
 
     def test_warning_passes_when_the_minimum_is_warning(self) -> None:
         """The rejected levels follow config.min_level."""
@@ -182,10 +187,42 @@ def _lines(draw: st.DrawFn) -> str:
     return head + (word.lower() if draw(st.booleans()) else word) + draw(_TAILS)
 
 
+# Lines that may follow a record's first line: trace lines of several runtimes,
+# a second log line, and lines a JSON or text layout could mistake for a start.
+_FOLLOWING = st.sampled_from(
+    [
+        "java.lang.IllegalStateException: order 42",
+        "\tat com.shop.Order.place(Order.java:42)",
+        "Traceback (most recent call last):",
+        '  File "/app/x.py", line 3, in <module>',
+        "ValueError: bad",
+        "panic: boom",
+        "goroutine 1 [running]:",
+        "    at place (/app/order.js:4:11)",
+        '{"level":"error","msg":"boom"}',
+        "2024-05-01 12:00:00,123 ERROR [main] c.s.Order - failed",
+        "",
+    ]
+)
+
+
 class TestFastRejectGenerated:
     @settings(max_examples=500, deadline=None)
     @given(line=_lines(), config=st.sampled_from(CONFIGS))
     def test_generated_lines_give_the_same_result(self, line: str, config: Config) -> None:
         """Lines built from the layouts' fragments: same result with and without the fast path."""
         slow, fast = _both(_record((line,)), config)
+        assert slow == fast
+
+    @settings(max_examples=300, deadline=None)
+    @given(
+        line=_lines(),
+        following=st.lists(_FOLLOWING, min_size=1, max_size=4),
+        config=st.sampled_from(CONFIGS),
+    )
+    def test_generated_multi_line_records_give_the_same_result(
+        self, line: str, following: list[str], config: Config
+    ) -> None:
+        """A generated first line with trace or log lines after it: same result both ways."""
+        slow, fast = _both(_record((line, *following)), config)
         assert slow == fast

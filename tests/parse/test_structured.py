@@ -15,8 +15,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from logship.parse import find_trace
-from logship.parse.structured import StructuredLine, level_from_field, parse_structured
+from logship.parse import find_trace, structured
+from logship.parse.line import LEVELS, normalize_level
+from logship.parse.structured import (
+    StructuredLine,
+    json_object,
+    level_from_field,
+    parse_structured,
+)
 from logship.records import Relation
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "traces" / "structured"
@@ -297,3 +303,105 @@ class TestRobustness:
             isinstance(value, str)
             for value in (result.level, result.message, result.stack, result.error_type)
         )
+
+
+def _json_object_reference(text: str) -> dict[str, object] | None:
+    """json_object as it was written first: json.loads and every check around it."""
+    stripped = text.strip()
+    if not stripped.startswith("{") or not stripped.endswith("}"):
+        return None
+    if len(stripped) > structured.MAX_JSON_CHARS:
+        return None
+    try:
+        data = json.loads(stripped)
+    except (ValueError, RecursionError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _text_reference(data: dict[str, object], fields: structured._Fields) -> str:
+    """_text without the key-set check: every name looked up in turn."""
+    for name in fields.names:
+        value = structured._lookup(data, name)
+        if isinstance(value, str) and value:
+            return value
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return str(value)
+    return ""
+
+
+def _level_reference(value: object) -> str:
+    """level_from_field as it was written first, uncached."""
+    if isinstance(value, bool):
+        return ""
+    if isinstance(value, int | float):
+        for ceiling, name in (
+            (10, "trace"),
+            (20, "debug"),
+            (30, "info"),
+            (40, "warning"),
+            (50, "error"),
+        ):
+            if value <= ceiling:
+                return name
+        return "fatal"
+    if not isinstance(value, str):
+        return ""
+    word = value.strip()
+    name = normalize_level(word) or {"DEFAULT": "info"}.get(word.upper(), "")
+    return name if name in LEVELS else ""
+
+
+# Keys the lookups read, dotted and nested, and their heads.
+_FIELD_NAMES = sorted(
+    {
+        part
+        for fields in vars(structured).values()
+        if isinstance(fields, structured._Fields)
+        for part in fields.keys
+    }
+)
+_KEYS = st.sampled_from([*_FIELD_NAMES, "other", "log", "a.b"])
+_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 70),
+    st.floats(allow_nan=False),
+    st.sampled_from(["", "error", " Warn ", "INFO", "default", "x", "E"]),
+)
+_OBJECTS = st.recursive(
+    st.dictionaries(_KEYS, _VALUES, max_size=6),
+    lambda children: st.dictionaries(_KEYS, _VALUES | children, max_size=6),
+    max_leaves=12,
+)
+
+
+class TestFastPaths:
+    @settings(max_examples=300, deadline=None)
+    @given(
+        data=_JSON,
+        before=st.sampled_from(["", " ", "\n", "\u00a0", "\ufeff", "x"]),
+        after=st.sampled_from(["", " ", "\t\n", "}", " {}", "\u2028", "]"]),
+    )
+    def test_json_object_equals_json_loads(self, data: object, before: str, after: str) -> None:
+        """raw_decode gives what json.loads and its checks gave, with junk around or not."""
+        text = before + json.dumps(data) + after
+        assert json_object(text) == _json_object_reference(text)
+
+    @given(text=st.text(alphabet='{}[]":, \n0a', max_size=20))
+    def test_json_object_equals_json_loads_on_fragments(self, text: str) -> None:
+        """Near-JSON fragments: the same verdict both ways."""
+        assert json_object(text) == _json_object_reference(text)
+
+    @settings(max_examples=500, deadline=None)
+    @given(data=_OBJECTS)
+    def test_text_equals_every_lookup(self, data: dict[str, object]) -> None:
+        """Skipping an object holding none of the keys changes no field's text."""
+        for fields in vars(structured).values():
+            if isinstance(fields, structured._Fields):
+                assert structured._text(data, fields) == _text_reference(data, fields)
+
+    @given(value=_VALUES | st.text(max_size=8) | st.integers())
+    def test_level_from_field_equals_the_uncached_reading(self, value: object) -> None:
+        """The cached word reading and the reordered type checks change no level."""
+        assert level_from_field(value) == _level_reference(value)
