@@ -5,107 +5,66 @@ errors that name the file, the rule and the key) lives in :mod:`logship.rules`
 and produces a :class:`Config`; a default ``Config()`` is valid and used when no
 file is given.
 
-The rule records live here rather than in :mod:`logship.rules` so that
-``Config`` can hold them without an import cycle: this module is plain data,
-``rules`` is the code that loads, matches and decides.
+The records a file's rules and tables become (:class:`IgnoreRule`,
+:class:`FingerprintRule`, :class:`Matcher`, :class:`ServiceMapping`,
+:class:`ScrubRule`, ...) are imported from here. They are defined in
+``logship.rules._records``, plain data like this module, and loaded on first
+access: a Lambda without a rules file never needs them, and creating a frozen
+slotted dataclass costs about half a millisecond of cold start.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
-from typing import Any, Protocol
+from typing import TYPE_CHECKING
 
 from logship.mask import DEFAULT_MASKS, MaskInstruction
 
+if TYPE_CHECKING:
+    from logship.rules._records import (
+        MATCHER_KEYS,
+        FingerprintRule,
+        IgnoreRule,
+        Matcher,
+        MessagePattern,
+        ScrubRule,
+        Searcher,
+        ServiceMapping,
+        Substituter,
+    )
+
+__all__ = [
+    "DEFAULT_REGEX_TIMEOUT",
+    "MATCHER_KEYS",
+    "AssemblyLimits",
+    "Config",
+    "FingerprintRule",
+    "IgnoreRule",
+    "Matcher",
+    "MessagePattern",
+    "ScrubConfig",
+    "ScrubRule",
+    "Searcher",
+    "ServiceMapping",
+    "Substituter",
+]
+
 DEFAULT_REGEX_TIMEOUT = 0.05  # seconds per match; a sane rule matches in microseconds
 
-
-class Searcher(Protocol):
-    """A compiled pattern of the ``regex`` package (which ships no type stubs)."""
-
-    def search(self, string: str, *, timeout: float | None = None) -> object | None: ...
-
-
-@dataclass(frozen=True, slots=True)
-class MessagePattern:
-    """A message regex, compiled once at load with the ``regex`` package."""
-
-    source: str
-    compiled: Searcher = field(compare=False, repr=False)
-
-
-@dataclass(frozen=True, slots=True)
-class Matcher:
-    """What a rule matches. Every non-empty key must match; within a key, any value.
-
-    Globs use :func:`fnmatch.fnmatchcase`. Exception type globs match the full
-    name or the short one (``SocketTimeoutException`` matches
-    ``java.net.SocketTimeoutException``).
-    """
-
-    service: tuple[str, ...] = ()
-    log_group: tuple[str, ...] = ()
-    log_stream: tuple[str, ...] = ()
-    account: tuple[str, ...] = ()
-    environment: tuple[str, ...] = ()
-    level: tuple[str, ...] = ()  # exact Sentry level names
-    logger: tuple[str, ...] = ()
-    exception: tuple[str, ...] = ()  # any exception of the chain
-    exception_top: tuple[str, ...] = ()  # the outermost exception only
-    root_cause: tuple[str, ...] = ()  # the innermost exception only
-    message_glob: tuple[str, ...] = ()
-    message: tuple[MessagePattern, ...] = ()  # regexes, searched; checked last (the costliest)
-
-    def used_keys(self) -> tuple[str, ...]:
-        """The names of the keys this matcher uses, in checking order."""
-        return tuple(name for name in MATCHER_KEYS if getattr(self, name))
-
-
-# The order in which matcher keys are checked: cheap comparisons first, regexes last.
-MATCHER_KEYS: tuple[str, ...] = (
-    "service",
-    "log_group",
-    "log_stream",
-    "account",
-    "environment",
-    "level",
-    "logger",
-    "exception",
-    "exception_top",
-    "root_cause",
-    "message_glob",
-    "message",
+# Names defined in logship.rules._records and served from here (see __getattr__).
+_RULE_RECORDS = frozenset(
+    (
+        "MATCHER_KEYS",
+        "FingerprintRule",
+        "IgnoreRule",
+        "Matcher",
+        "MessagePattern",
+        "ScrubRule",
+        "Searcher",
+        "ServiceMapping",
+        "Substituter",
+    )
 )
-
-
-@dataclass(frozen=True, slots=True)
-class IgnoreRule:
-    """Drop the errors ``match`` selects, for ``reason``, until ``until`` (inclusive)."""
-
-    name: str
-    reason: str
-    match: Matcher
-    until: date | None = None
-    sample: int = 0  # keep 1 in ``sample`` matching errors; 0 drops them all
-
-    def expired(self, today: date) -> bool:
-        """Whether the rule stopped applying before ``today``."""
-        return self.until is not None and today > self.until
-
-
-@dataclass(frozen=True, slots=True)
-class FingerprintRule:
-    """Give the errors ``match`` selects the fingerprint rendered from ``template``.
-
-    ``template`` holds strings with ``{{ variable }}`` placeholders, validated at
-    load; a ``{{ default }}`` element expands to the default fingerprint.
-    """
-
-    name: str
-    match: Matcher
-    template: tuple[str, ...]
-    title: str = ""  # a title template; "" keeps the default title
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,34 +80,6 @@ class AssemblyLimits:
     # (a payload delivered a little late); see logship.assemble.
     reorder_window_ms: int = 2_000
     max_open_streams: int = 10_000  # beyond this, the least recently used stream is flushed
-
-
-@dataclass(frozen=True, slots=True)
-class ServiceMapping:
-    """Log groups or streams matching ``pattern`` (a glob) belong to ``service``."""
-
-    pattern: str
-    service: str
-    field: str = "log_group"  # or "log_stream"
-
-
-class Substituter(Protocol):
-    """A compiled pattern of the ``regex`` package, as the scrubber uses it."""
-
-    def sub(self, repl: Any, string: str, *, timeout: float | None = None) -> str: ...
-
-
-@dataclass(frozen=True, slots=True)
-class ScrubRule:
-    """A user's scrub pattern: what ``compiled`` matches becomes ``[Filtered:<name>]``.
-
-    As for the default patterns (:mod:`logship.scrub`), group 1, when the regex
-    has groups, is a prefix that stays.
-    """
-
-    name: str
-    source: str
-    compiled: Substituter = field(compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,3 +115,20 @@ class Config:
             if account_id == account:
                 return environment
         return ""
+
+
+def __getattr__(name: str) -> object:
+    # The rule records load on first use (PEP 562); once read, a name is stored
+    # in this module so later reads are plain attribute lookups.
+    if name in _RULE_RECORDS:
+        from logship.rules import _records
+
+        value = getattr(_records, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    # The lazy names are listed before their first use, as an eager import would.
+    return sorted({*globals(), *__all__})

@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import io
 import json
+import logging
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -12,7 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import structlog
 from fakesentry import fake_sentry
+from hypothesis import given
+from hypothesis import strategies as st
 from lambda_payloads import (
     DISTINCT_TRACES,
     REGION,
@@ -32,7 +37,7 @@ from lambda_payloads import (
 )
 
 from logship import aws_lambda
-from logship.aws_lambda import event_settings_for, handle, make_logger
+from logship.aws_lambda import JsonLineLogger, event_settings_for, handle, make_logger
 from logship.config import Config
 from logship.event import EventSettings
 from logship.exceptions import DeliveryError
@@ -41,6 +46,25 @@ from logship.settings import Settings
 from logship.sink import MemorySink, SentrySink, Sink
 
 ROOT = Path(__file__).resolve().parents[1]
+# What ``import lambda_handler`` must not load: each serves only some invocations
+# (a rules file, a DSN or config kept in AWS, the CLI, other input formats), and
+# every module a cold start loads costs every container its import time.
+LAZY = (
+    "boto3",  # only for a DSN or rules file kept in Secrets Manager, SSM or S3
+    "botocore",
+    "structlog",  # the summary line is written by aws_lambda.JsonLineLogger
+    "tomllib",  # only with a rules file
+    "regex",  # only with a rules file's message or scrub patterns
+    "difflib",  # only to suggest a key in a config error
+    "logship.rules._load",
+    "logship.rules._match",  # only with a config that has rules
+    "logship.rules._records",
+    "logship.rules._safety",
+    "logship.cli",
+    "logship.inprocess",
+    "logship.integrations",
+    "logship.decode._files",  # the CLI's file readers
+)
 SETTINGS = Settings(dsn="http://k@127.0.0.1:9/1", environment="test", region=REGION)
 
 
@@ -291,3 +315,105 @@ class TestLambdaHandler:
             [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
         )
         assert out.stdout.strip() == "[]"
+
+    def test_import_defers_what_only_some_invocations_need(self) -> None:
+        """The cold start loads none of :data:`LAZY`: each is for some invocations only."""
+        code = "import json, sys, lambda_handler; print(json.dumps(sorted(sys.modules)))"
+        out = subprocess.run(
+            [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+        )
+        loaded = set(json.loads(out.stdout))
+        assert not loaded & set(LAZY)
+        assert {"sentry_sdk", "logship.pipeline", "logship.rules._decide"} <= loaded
+
+    def test_lazy_modules_exist(self) -> None:
+        """Every name in :data:`LAZY` is importable, so the test above cannot pass on a typo."""
+        code = f"import importlib; [importlib.import_module(m) for m in {sorted(LAZY)!r}]"
+        subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, timeout=120)
+
+
+def structlog_logger(out: io.StringIO) -> Any:
+    """The logger the function used before it wrote its own lines: the reference output."""
+    return structlog.wrap_logger(
+        structlog.PrintLogger(out),
+        processors=[
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.JSONRenderer(sort_keys=False),
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
+    )
+
+
+ISO_UTC = re.compile(r'"timestamp": "\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?Z"')
+
+
+def logged_lines(make: Any, calls: list[tuple[str, str, dict[str, Any]]]) -> list[str]:
+    """What ``make(out)`` writes for ``calls``, each timestamp (checked) made a placeholder."""
+    out = io.StringIO()
+    log = make(out)
+    for level, event, fields in calls:
+        getattr(log, level)(event, **fields)
+    lines = out.getvalue().splitlines()
+    for line in lines:
+        assert len(ISO_UTC.findall(line)) == 1, line
+    return [ISO_UTC.sub('"timestamp": "T"', line) for line in lines]
+
+
+class Described:
+    """A value with structlog's ``__structlog__`` hook, which both loggers must call."""
+
+    def __structlog__(self) -> str:
+        return "described"
+
+
+class Opaque:
+    """A value JSON cannot encode and without the hook: both loggers fall back to repr."""
+
+    def __repr__(self) -> str:
+        return "<opaque>"
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner),
+    max_leaves=8,
+)
+FIELD_NAMES = st.text(st.characters(categories=("L", "N"), include_characters="_"), min_size=1)
+
+
+class TestJsonLineLogger:
+    def test_summary_lines_match_structlog(self) -> None:
+        """The handler's calls write byte for byte what structlog wrote, timestamp aside."""
+        calls: list[tuple[str, str, dict[str, Any]]] = [
+            ("info", "logship.run", {"kind": "cloudwatch", "events_received": 3, "balanced": True}),
+            ("warning", "logship.run", {"problem_examples": ["p.json:1: bad"], "duration_ms": 0}),
+            ("error", "logship.run", {"failure_examples": [{"event_id": "a", "reason": "503"}]}),
+            ("error", "logship.setup_failed", {"error": "SettingsError: no Sentry DSN: \u00e9"}),
+            ("info", "odd values", {"set": {1}, "bytes": b"x", "hook": Described(), "o": Opaque()}),
+            ("info", "level given", {"level": "mine", "timestamp": "mine", "x": 1.5}),
+            ("debug", "dropped", {"at": "debug"}),
+        ]
+        mine = logged_lines(make_logger, calls)
+        assert mine == logged_lines(structlog_logger, calls)
+        assert len(mine) == len(calls) - 1  # debug is filtered, as at INFO
+
+    @given(
+        level=st.sampled_from(["debug", "info", "warning", "error"]),
+        event=st.text(max_size=20),
+        fields=st.dictionaries(FIELD_NAMES, JSON_VALUES, max_size=5),
+    )
+    def test_any_fields_match_structlog(
+        self, level: str, event: str, fields: dict[str, Any]
+    ) -> None:
+        """For any JSON fields, level and event the line is the one structlog writes."""
+        fields.pop("event", None)  # the event is the positional argument of both loggers
+        calls = [(level, event, fields)]
+        assert logged_lines(make_logger, calls) == logged_lines(structlog_logger, calls)
+
+    def test_writes_to_stdout_by_default(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """Without ``out`` the line goes to sys.stdout, where Lambda collects it."""
+        logger = make_logger()
+        assert isinstance(logger, JsonLineLogger)
+        logger.info("hello", n=1)
+        assert json.loads(capsys.readouterr().out)["event"] == "hello"

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+import pickle
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
 import pytest
 
+import logship.config
 from logship.config import (
     DEFAULT_REGEX_TIMEOUT,
     AssemblyLimits,
@@ -16,7 +20,7 @@ from logship.config import (
     ServiceMapping,
 )
 from logship.exceptions import ConfigError, LogshipError
-from logship.rules import LEVELS, load_config, parse_config
+from logship.rules import LEVELS, _records, load_config, parse_config
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "logship.toml"
 
@@ -463,3 +467,53 @@ class TestValidation:
         path.write_text("[[ignore]]\nservice = 'x'\n", encoding="utf-8")
         with pytest.raises(ConfigError, match=r"^.*logship\.toml: ignore\[1\]: key 'reason'"):
             load_config(path)
+
+
+class TestRuleRecords:
+    """The rule records are served by ``logship.config`` from ``logship.rules._records``."""
+
+    NAMES = (
+        "MATCHER_KEYS",
+        "FingerprintRule",
+        "IgnoreRule",
+        "Matcher",
+        "MessagePattern",
+        "ScrubRule",
+        "Searcher",
+        "ServiceMapping",
+        "Substituter",
+    )
+
+    @pytest.mark.parametrize("name", NAMES)
+    def test_names_resolve_to_the_records(self, name: str) -> None:
+        """Each name is the object defined once, listed by dir() and ``__all__``."""
+        assert getattr(logship.config, name) is getattr(_records, name)
+        assert name in dir(logship.config)
+        assert name in logship.config.__all__
+
+    def test_loaded_on_first_use_only(self) -> None:
+        """``import logship.config`` builds no rule record class until one is asked for."""
+        code = (
+            "import sys, logship.config as c\n"
+            "before = 'logship.rules._records' in sys.modules\n"
+            "c.IgnoreRule\n"
+            "print(before, 'logship.rules._records' in sys.modules)"
+        )
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+        ).stdout
+        assert out.split() == ["False", "True"]
+
+    def test_loaded_records_pickle(self) -> None:
+        """Loaded rules and mappings round-trip through pickle: their classes are found."""
+        config = parse_config(
+            "[services]\n'/ecs/a*' = 'a'\n[[ignore]]\nreason = 'r'\nservice = 'a*'\n"
+            "until = 2030-01-01\n[[fingerprint]]\nservice = 'a'\nfingerprint = ['x']\n"
+        )
+        for record in (*config.services, *config.ignore_rules, *config.fingerprint_rules):
+            assert pickle.loads(pickle.dumps(record)) == record
+
+    def test_unknown_name_raises(self) -> None:
+        """A name the module does not have is an AttributeError, as for any module."""
+        with pytest.raises(AttributeError, match="NoSuchRule"):
+            logship.config.NoSuchRule  # noqa: B018

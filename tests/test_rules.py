@@ -6,6 +6,9 @@ text: what is under test is what the rules do with a parsed chain.
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import time
 from datetime import date
 from pathlib import Path
@@ -13,6 +16,7 @@ from typing import Any
 
 import pytest
 
+import logship.rules
 from logship.config import Config
 from logship.decode import from_path
 from logship.fingerprint import fingerprint
@@ -20,6 +24,10 @@ from logship.pipeline import Outcome, RunReport, run
 from logship.records import ExceptionInfo, Fingerprinted, Frame, LogRecord, ParsedError, Relation
 from logship.rules import (
     Status,
+    _decide,
+    _load,
+    _match,
+    _safety,
     apply_fingerprint_rule,
     decide,
     expired_rules,
@@ -535,3 +543,56 @@ class TestPipelineRun:
         assert outcome.ignored_by == ("" if kept else "s")
         assert report.ignore_sampled == ({"s": 1} if kept else {})
         assert report.ignored == (0 if kept else 1)
+
+
+def loaded_modules(code: str) -> set[str]:
+    """The modules loaded after running ``code`` in a fresh interpreter."""
+    script = f"{code}\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))"
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
+    return set(json.loads(out))
+
+
+# What only a rules file needs: the loader, its TOML parser, regex engine and hints.
+LOADER = frozenset({"logship.rules._load", "logship.rules._safety", "tomllib", "regex", "difflib"})
+
+
+class TestLazyLoading:
+    """The package loads the loader and the matchers on first use, and then behaves as before."""
+
+    def test_package_defers_loader_and_matchers(self) -> None:
+        """``import logship.rules`` and a rule-less decision load neither loader nor matchers."""
+        loaded = loaded_modules(
+            "from datetime import date\n"
+            "from logship.config import Config\n"
+            "from logship.records import Fingerprinted, LogRecord, ParsedError\n"
+            "from logship.rules import decide\n"
+            "record = LogRecord('g', 's', '', '', 0, ('1',), ('boom',))\n"
+            "item = Fingerprinted(ParsedError(record, 'svc', 'error', 'boom'), ('f',), 't', 'm')\n"
+            "assert decide(item, Config(), today=date(2024, 1, 1)).item is item"
+        )
+        assert "logship.rules._decide" in loaded
+        assert not loaded & (LOADER | {"logship.rules._match", "logship.rules._records"})
+
+    def test_rules_load_the_matchers(self) -> None:
+        """A config with rules brings the loader, the matchers and the rule records."""
+        loaded = loaded_modules(
+            "from logship.rules import parse_config\n"
+            "parse_config(\"[[ignore]]\\nreason = 'r'\\nmessage = 'x+'\\n\")"
+        )
+        assert {"logship.rules._match", "logship.rules._records"} | LOADER <= loaded
+
+    @pytest.mark.parametrize("name", logship.rules.__all__)
+    def test_every_exported_name_resolves(self, name: str) -> None:
+        """Each name of ``__all__`` is the object its private module defines."""
+        value = getattr(logship.rules, name)
+        homes = [vars(m) for m in (_decide, _load, _match, _safety) if name in vars(m)]
+        assert homes
+        assert all(home[name] is value for home in homes)
+        assert name in dir(logship.rules)
+
+    def test_unknown_name_raises(self) -> None:
+        """A name the package does not have is an AttributeError, as for any module."""
+        with pytest.raises(AttributeError, match="no_such_rule"):
+            logship.rules.no_such_rule  # noqa: B018

@@ -9,29 +9,36 @@
 - :func:`expiry_warnings` lists ignore rules past their ``until`` date.
 
 See ``docs/rules.md`` for the file format and a cookbook.
+
+Only :func:`decide` and its :class:`Decision` load with the package: the
+loader (TOML, the ``regex`` engine, validation) and the matchers load on first
+use of one of their names, so the Lambda's cold start without a rules file
+skips them.
 """
 
 from __future__ import annotations
 
-from ._decide import (
-    Decision,
-    MatchResult,
-    RuleCheck,
-    Status,
-    Subject,
-    apply_fingerprint_rule,
-    decide,
-    expired_rules,
-    expiry_warnings,
-    match,
-    sample_keeps,
-    short_name,
-    subject_of,
-    template_values,
-    type_matches,
-)
-from ._load import LEVELS, TEMPLATE_VARIABLES, load_config, parse_config
-from ._safety import nested_quantifier
+import importlib
+from typing import TYPE_CHECKING
+
+from ._decide import Decision, decide, expired_rules, expiry_warnings
+
+if TYPE_CHECKING:
+    from ._load import LEVELS, TEMPLATE_VARIABLES, load_config, parse_config
+    from ._match import (
+        MatchResult,
+        RuleCheck,
+        Status,
+        Subject,
+        apply_fingerprint_rule,
+        match,
+        sample_keeps,
+        short_name,
+        subject_of,
+        template_values,
+        type_matches,
+    )
+    from ._safety import nested_quantifier
 
 __all__ = [
     "LEVELS",
@@ -55,3 +62,37 @@ __all__ = [
     "template_values",
     "type_matches",
 ]
+
+# Where each lazily loaded name lives (PEP 562).
+_LAZY = {
+    "LEVELS": "_load",
+    "TEMPLATE_VARIABLES": "_load",
+    "load_config": "_load",
+    "parse_config": "_load",
+    "MatchResult": "_match",
+    "RuleCheck": "_match",
+    "Status": "_match",
+    "Subject": "_match",
+    "apply_fingerprint_rule": "_match",
+    "match": "_match",
+    "sample_keeps": "_match",
+    "short_name": "_match",
+    "subject_of": "_match",
+    "template_values": "_match",
+    "type_matches": "_match",
+    "nested_quantifier": "_safety",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value  # later reads are plain attribute lookups
+    return value
+
+
+def __dir__() -> list[str]:
+    # The lazy names are listed before their first use, as an eager import would.
+    return sorted({*globals(), *__all__})

@@ -31,6 +31,7 @@ from logship.config import (
 from logship.exceptions import ConfigError
 from logship.scrub import DEFAULT_PATTERNS
 
+from ._match import TEMPLATE_VARIABLE
 from ._safety import nested_quantifier
 
 # The level names of the parse stage (logship.parse.line.LEVELS, checked by a test).
@@ -48,7 +49,6 @@ TEMPLATE_VARIABLES: tuple[str, ...] = (
     "log_group",
     "level",
 )
-TEMPLATE_VARIABLE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 
 MAX_REGEX_TIMEOUT_MS = 1000  # more than this per match would let one rule stall a batch
 
