@@ -7,10 +7,15 @@ and which did not. Two sinks exist:
 - :class:`MemorySink` keeps events in a list: dry runs and tests.
 - :class:`SentrySink` sends them to one DSN through sentry-sdk. Each sink owns
   its own ``sentry_sdk.Client`` (never ``sentry_sdk.init``: library code leaves
-  the global hub alone). The client builds the envelope and the auth header;
-  our transport only collects envelopes, and ``flush`` posts them with its own
-  retry loop, because sentry-sdk's background transport drops an event on the
-  first 429/5xx/network error and cannot tell the caller which one it lost.
+  the global hub alone), which gives the auth header and, for events its
+  processing would change, the envelope. Events as logship builds them (plain
+  JSON, already truncated and scrubbed) skip the client's per-event work, which
+  would change nothing but cost more than the rest of the sending:
+  :class:`DirectEnvelopes` builds the same envelope with sentry-sdk's
+  ``Envelope``. ``flush`` posts the envelopes over kept-alive connections with
+  its own retry loop, because sentry-sdk's background transport drops an event
+  on the first 429/5xx/network error and cannot tell the caller which one it
+  lost.
 
 The DSN is a credential: it never appears in a reason, a repr or a log line.
 """
@@ -18,6 +23,7 @@ The DSN is a credential: it never appears in a reason, a repr or a log line.
 from __future__ import annotations
 
 import gzip
+import math
 import random
 import threading
 import time
@@ -25,14 +31,18 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, cast
 
 import sentry_sdk
+import sentry_sdk.client
+import sentry_sdk.serializer
 import urllib3
 from sentry_sdk.envelope import Envelope
+from sentry_sdk.scrubber import EventScrubber
 from sentry_sdk.transport import Transport
-from sentry_sdk.utils import BadDsn, Dsn
+from sentry_sdk.utils import BadDsn, Dsn, format_timestamp
 
 from .exceptions import SettingsError
 
@@ -48,6 +58,10 @@ _EVENT_CATEGORIES = frozenset({"error", "default"})
 # Status codes worth another try: the server may accept the same bytes later.
 _RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 _MIN_ATTEMPT_S = 0.05  # below this a request cannot complete; give up instead
+# Smaller envelopes go uncompressed (Sentry accepts both). They fit in the first
+# flight of a new TCP connection (10 segments, RFC 6928) either way, so gzip
+# would save no round trip; it would only cost CPU at both ends.
+GZIP_MIN_BYTES = 12 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +196,198 @@ def parse_rate_limits(value: str | None) -> float | None:
     return longest
 
 
+# --------------------------------------------------------------------------- envelopes
+#
+# For an error event with no scope, hint or before_send (SentrySink passes none),
+# sentry_sdk.Client.capture_event(event) (sentry-sdk 2.x):
+#   1. fills defaults: timestamp (now), release / environment / server_name /
+#      dist (from options), sdk, platform ("python");
+#   2. marks frames without ``in_app`` by their path (site-packages, the cwd);
+#   3. runs its EventScrubber over request headers/cookies/data, extra, user,
+#      breadcrumbs, frame vars and spans: denylisted keys become "[Filtered]";
+#   4. serializes: trims databags (extra, breadcrumbs, request.data: 10 items
+#      per level, 5 levels), reprs what is not JSON, stringifies keys, marks
+#      cycles, and records every change in ``_meta``;
+#   5. pops transaction-only parts (profile, dynamic sampling context) and wraps
+#      the event in an envelope with ``event_id`` and ``sent_at`` headers.
+# On an event that is plain JSON and has none of the parts steps 2 to 5 rewrite,
+# those steps change nothing. DirectEnvelopes checks exactly that and then does
+# step 1 and the wrapping itself; any other event goes through capture_event.
+# tests/test_sink.py holds the two paths byte for byte equal.
+
+# Top-level keys capture_event pops or rewrites (transactions, profiles, the user,
+# breadcrumb databags, spans, in_app of stacktraces other than the exceptions').
+_SDK_REWRITTEN_KEYS = frozenset(
+    {
+        "type",
+        "profile",
+        "_has_gen_ai_span",
+        "_dropped_spans",
+        "user",
+        "breadcrumbs",
+        "spans",
+        "threads",
+        "stacktrace",
+    }
+)
+_DEFAULT_KEYS = ("release", "environment", "server_name", "dist")  # filled from options
+_MAX_PLAIN_DEPTH = 32  # deeper (or cyclic) events take the SDK's path
+# sentry_sdk.serializer's databag limits (MAX_DATABAG_BREADTH / _DEPTH).
+_DATABAG_BREADTH = sentry_sdk.serializer.MAX_DATABAG_BREADTH
+_DATABAG_DEPTH = sentry_sdk.serializer.MAX_DATABAG_DEPTH
+
+
+def _plain_json(value: object, depth: int = 0) -> bool:
+    """True if sentry-sdk's serializer would return ``value`` unchanged.
+
+    It returns dicts with ``str`` keys, lists, strings, ints, bools, None and
+    finite floats as they are (tuples become lists, as ``json.dumps`` makes
+    them too); it rewrites anything else. Exact types only: a subclass may
+    carry a ``__sentry_repr__`` or a ``__str__`` the serializer would use.
+    """
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return True
+    if kind is float:
+        return math.isfinite(cast(float, value))
+    if depth >= _MAX_PLAIN_DEPTH:
+        return False
+    if kind is dict:
+        for key, item in cast(dict[object, object], value).items():
+            if type(key) is not str or not _plain_json(item, depth + 1):
+                return False
+        return True
+    if kind is list or kind is tuple:
+        return all(_plain_json(item, depth + 1) for item in cast(list[object], value))
+    return False
+
+
+def _fits_databag(value: object, depth: int = _DATABAG_DEPTH) -> bool:
+    """True if the serializer would not trim the databag ``value`` (a plain JSON value)."""
+    if depth <= 0:
+        return False
+    if isinstance(value, dict):
+        return len(value) <= _DATABAG_BREADTH and all(
+            _fits_databag(item, depth - 1) for item in value.values()
+        )
+    if isinstance(value, list | tuple):
+        return len(value) <= _DATABAG_BREADTH and all(
+            _fits_databag(item, depth - 1) for item in value
+        )
+    return True
+
+
+def _frames_untouched(exception: object) -> bool:
+    """True if handle_in_app and the scrubber leave the frames of ``exception`` alone.
+
+    Its frames must all carry ``in_app`` and no ``vars``; shapes the SDK would
+    trip over are not untouched either.
+    """
+    if not isinstance(exception, dict):
+        return False
+    values = exception.get("values") or ()
+    if not isinstance(values, list | tuple):
+        return False
+    for value in values:
+        if not isinstance(value, dict) or "stacktrace" not in value:
+            continue  # the SDK skips these too
+        stacktrace = value["stacktrace"]
+        if not isinstance(stacktrace, dict):
+            return False
+        frames = stacktrace.get("frames") or ()
+        if not isinstance(frames, list | tuple):
+            return False
+        for frame in frames:
+            if not isinstance(frame, dict) or frame.get("in_app") is None or "vars" in frame:
+                return False
+    return True
+
+
+def _no_denied_keys(value: object, denylist: frozenset[str]) -> bool:
+    """True if the scrubber finds no key to filter at the top of ``value``."""
+    return not isinstance(value, dict) or not any(key.lower() in denylist for key in value)
+
+
+class DirectEnvelopes:
+    """Builds capture_event's envelope for plain events, without its per-event machinery.
+
+    ``supported`` is False when the client is configured in a way the shortcut
+    does not reproduce (a before_send, sampling, another scrubber, Spotlight);
+    then :meth:`envelope` always answers None.
+    """
+
+    def __init__(self, client: sentry_sdk.Client) -> None:
+        self._client = client
+        options = client.options
+        scrubber = options.get("event_scrubber")
+        self.supported = (
+            options.get("before_send") is None
+            and options.get("sample_rate") == 1.0
+            and options.get("error_sampler") is None
+            and not options.get("attach_stacktrace")
+            and options.get("max_value_length") is None
+            and type(scrubber) is EventScrubber
+            and not scrubber.recursive
+            and getattr(client, "spotlight", None) is None
+            and client.transport is not None
+        )
+        self._denylist = frozenset(scrubber.denylist) if type(scrubber) is EventScrubber else None
+
+    def envelope(self, event: Mapping[str, Any]) -> Envelope | None:
+        """The envelope capture_event would make of ``event``; None if it would do more."""
+        if not self._untouched(event):
+            return None
+        payload = dict(event)
+        # _prepare_event's defaults, in its order (the order keys appear in the JSON).
+        if payload.get("timestamp") is None:
+            payload["timestamp"] = format_timestamp(datetime.now(UTC))
+        options = self._client.options
+        for key in _DEFAULT_KEYS:
+            if payload.get(key) is None and options[key] is not None:
+                payload[key] = str(options[key]).strip()
+        if payload.get("sdk") is None:
+            sdk = dict(sentry_sdk.client.SDK_INFO)  # read now: other clients may rename it
+            sdk["integrations"] = sorted(self._client.integrations.keys())
+            payload["sdk"] = sdk
+        if payload.get("platform") is None:
+            payload["platform"] = "python"
+        sent_at = format_timestamp(datetime.now(UTC))
+        envelope = Envelope(headers={"event_id": payload["event_id"], "sent_at": sent_at})
+        envelope.add_event(cast("SdkEvent", payload))
+        # Serialized now, as capture_event's copy would be: later changes to the
+        # caller's nested dicts must not reach the wire.
+        envelope.items[0].get_bytes()
+        return envelope
+
+    def _untouched(self, event: Mapping[str, Any]) -> bool:
+        """True if steps 2 to 5 of capture_event would leave ``event`` as it is."""
+        denylist = self._denylist
+        if not self.supported or denylist is None or sentry_sdk.serializer.global_repr_processors:
+            return False
+        if type(event) is not dict or not _plain_json(event):
+            return False
+        if not _SDK_REWRITTEN_KEYS.isdisjoint(event):
+            return False
+        extra = event.get("extra")
+        if extra is not None and not (_fits_databag(extra) and _no_denied_keys(extra, denylist)):
+            return False
+        request = event.get("request")
+        if request is not None and not (
+            isinstance(request, dict)
+            and "data" not in request
+            and _no_denied_keys(request.get("headers"), denylist)
+            and _no_denied_keys(request.get("cookies"), denylist)
+        ):
+            return False
+        contexts = event.get("contexts", {})
+        if not isinstance(contexts, dict):
+            return False
+        trace = contexts.get("trace")
+        if trace and not (isinstance(trace, dict) and "dynamic_sampling_context" not in trace):
+            return False
+        return "exception" not in event or _frames_untouched(event["exception"])
+
+
 class _CollectingTransport(Transport):
     """A sentry-sdk transport that only keeps the envelopes the client hands it.
 
@@ -220,6 +426,28 @@ class _RateLimit:
             return max(0.0, self._until - self._clock())
 
 
+def sdk_client(dsn: str, transport: Transport) -> sentry_sdk.Client:
+    """The private client a :class:`SentrySink` wraps events with, sending to ``transport``."""
+    client = sentry_sdk.Client(
+        dsn=dsn,
+        transport=transport,
+        default_integrations=False,
+        auto_enabling_integrations=False,
+        sample_rate=1.0,
+        before_send=None,
+        send_client_reports=False,  # our transport reports losses to the caller instead
+        enable_backpressure_handling=False,  # no monitor thread in a Lambda
+        max_value_length=None,  # event.py truncates to Sentry's limits itself
+        attach_stacktrace=False,
+    )
+    # The client fills these from the host when the event lacks them: the
+    # Lambda's hostname, a git sha of the working directory, "production".
+    # What event.py decided (including "not set") is what Sentry gets.
+    for option in _DEFAULT_KEYS:
+        client.options[option] = None
+    return client
+
+
 def redact_dsn(dsn: str) -> str:
     """The DSN without its keys, for messages: ``https://***@o1.ingest.sentry.io/42``."""
     try:
@@ -249,12 +477,13 @@ def _describe(exc: Exception) -> str:
 class SentrySink(Sink):
     """Sends events to one Sentry DSN through a private ``sentry_sdk.Client``.
 
-    ``send`` hands the event to the client, which wraps it in an envelope (our
+    ``send`` wraps the event in the envelope the client would make of it (our
     ``event_id`` kept, no ``server_name``, no sampling, no integrations, no
-    ``before_send``); ``flush`` posts the envelopes, retrying 429 (honouring
-    ``Retry-After`` and ``X-Sentry-Rate-Limits``), 408/5xx, timeouts and
-    refused connections with backoff until the deadline, and reports each
-    event id as delivered or failed.
+    ``before_send``): built directly for a plain event, by the client for any
+    other. ``flush`` posts the envelopes, up to ``max_workers`` at a time on
+    kept-alive connections, retrying 429 (honouring ``Retry-After`` and
+    ``X-Sentry-Rate-Limits``), 408/5xx, timeouts and refused connections with
+    backoff until the deadline, and reports each event id as delivered or failed.
     """
 
     def __init__(
@@ -275,29 +504,23 @@ class SentrySink(Sink):
         self._clock = clock
         self._sleep = sleep
         self._transport = _CollectingTransport(dsn)
-        self._client = sentry_sdk.Client(
-            dsn=dsn,
-            transport=self._transport,
-            default_integrations=False,
-            auto_enabling_integrations=False,
-            sample_rate=1.0,
-            before_send=None,
-            send_client_reports=False,  # our transport reports losses to the caller instead
-            enable_backpressure_handling=False,  # no monitor thread in a Lambda
-            max_value_length=None,  # event.py truncates to Sentry's limits itself
-            attach_stacktrace=False,
-        )
-        # The client fills these from the host when the event lacks them: the
-        # Lambda's hostname, a git sha of the working directory, "production".
-        # What event.py decided (including "not set") is what Sentry gets.
-        for option in ("server_name", "release", "environment", "dist"):
-            self._client.options[option] = None
+        self._client = sdk_client(dsn, self._transport)
+        self._direct = DirectEnvelopes(self._client)
         auth = parsed.to_auth(USER_AGENT)
-        self._url = auth.get_api_url(sentry_sdk.consts.EndpointType.ENVELOPE)
-        self._auth_header = auth.to_header()
-        self._pool = urllib3.PoolManager(
+        url = auth.get_api_url(sentry_sdk.consts.EndpointType.ENVELOPE)
+        self._headers = {
+            "Content-Type": "application/x-sentry-envelope",
+            "User-Agent": USER_AGENT,
+            "X-Sentry-Auth": auth.to_header(),
+        }
+        self._pools = urllib3.PoolManager(
             num_pools=1, maxsize=self._policy.max_workers, retries=False
         )
+        # The pool PoolManager.request would pick, looked up once; requests go to
+        # it as PoolManager.urlopen sends them (path only, redirects not followed).
+        self._pool = self._pools.connection_from_url(url)
+        self._path = urllib3.util.parse_url(url).request_uri
+        self._workers: ThreadPoolExecutor | None = None  # started on the first flush
         self._dropped: list[DeliveryFailure] = []
 
     def __repr__(self) -> str:
@@ -305,6 +528,10 @@ class SentrySink(Sink):
 
     def send(self, event: Mapping[str, Any]) -> None:
         event_id = _event_id(event)
+        envelope = self._direct.envelope(event)
+        if envelope is not None:
+            self._transport.capture_envelope(envelope)
+            return
         # capture_event fills defaults into the dict it gets: give it a copy.
         captured = self._client.capture_event(cast("SdkEvent", dict(event)))
         if captured is None:
@@ -316,10 +543,7 @@ class SentrySink(Sink):
         dropped, self._dropped = tuple(self._dropped), []
         if not envelopes:
             return DeliveryResult(failed=dropped)
-        limit = _RateLimit(self._clock)
-        workers = max(1, min(self._policy.max_workers, len(envelopes)))
-        with ThreadPoolExecutor(workers, thread_name_prefix="logship-send") as pool:
-            outcomes = list(pool.map(lambda e: self._deliver(e, deadline, limit), envelopes))
+        outcomes = self._deliver_all(envelopes, deadline, _RateLimit(self._clock))
         delivered = tuple(event_id for event_id, reason, _ in outcomes if reason is None)
         failed = dropped + tuple(
             DeliveryFailure(event_id, reason) for event_id, reason, _ in outcomes if reason
@@ -327,11 +551,54 @@ class SentrySink(Sink):
         return DeliveryResult(delivered, failed, attempts=sum(n for _, _, n in outcomes))
 
     def close(self) -> None:
+        if self._workers is not None:
+            self._workers.shutdown(wait=True)
+            self._workers = None
         self._client.close(timeout=0)
-        self._pool.clear()
+        self._pools.clear()
 
-    def _body(self, envelope: Envelope) -> bytes:
-        return gzip.compress(envelope.serialize(), compresslevel=6)
+    def _deliver_all(
+        self, envelopes: list[Envelope], deadline: float, limit: _RateLimit
+    ) -> list[tuple[str, str | None, int]]:
+        """:meth:`_deliver` on every envelope, up to ``max_workers`` at a time, in order.
+
+        The calling thread is one of the workers and the others take envelopes
+        from the same queue: one hand-off per worker, not per envelope. The
+        helper threads are started once and kept; starting them on every flush
+        cost more than the requests to a nearby server.
+        """
+        outcomes: list[tuple[str, str | None, int]] = [("", None, 0)] * len(envelopes)
+        queue = iter(list(enumerate(envelopes)))
+        lock = threading.Lock()
+
+        def work() -> None:
+            while True:
+                with lock:
+                    job = next(queue, None)
+                if job is None:
+                    return
+                index, envelope = job
+                outcomes[index] = self._deliver(envelope, deadline, limit)
+
+        helpers = min(self._policy.max_workers, len(envelopes)) - 1
+        if helpers > 0 and self._workers is None:
+            self._workers = ThreadPoolExecutor(
+                self._policy.max_workers - 1, thread_name_prefix="logship-send"
+            )
+        started = [self._workers.submit(work) for _ in range(helpers)] if self._workers else []
+        try:
+            work()
+        finally:
+            for future in started:
+                future.result()
+        return outcomes
+
+    def _request(self, envelope: Envelope) -> tuple[bytes, dict[str, str]]:
+        """The body and headers that post ``envelope``: gzip from GZIP_MIN_BYTES up."""
+        body = envelope.serialize()
+        if len(body) < GZIP_MIN_BYTES:
+            return body, self._headers
+        return gzip.compress(body, compresslevel=6), {**self._headers, "Content-Encoding": "gzip"}
 
     def _deliver(
         self, envelope: Envelope, deadline: float, limit: _RateLimit
@@ -341,13 +608,7 @@ class SentrySink(Sink):
         Returns (event id, failure reason or None, attempts made).
         """
         event_id = str(envelope.headers.get("event_id", ""))
-        body = self._body(envelope)
-        headers = {
-            "Content-Type": "application/x-sentry-envelope",
-            "Content-Encoding": "gzip",
-            "User-Agent": USER_AGENT,
-            "X-Sentry-Auth": self._auth_header,
-        }
+        body, headers = self._request(envelope)
         policy = self._policy
         attempt = 0
         reason = "no attempt made"
@@ -371,8 +632,14 @@ class SentrySink(Sink):
             attempt += 1
             retry_after: float | None = None
             try:
-                response = self._pool.request(
-                    "POST", self._url, body=body, headers=headers, timeout=timeout
+                response = self._pool.urlopen(
+                    "POST",
+                    self._path,
+                    body=body,
+                    headers=headers,
+                    timeout=timeout,
+                    redirect=False,
+                    assert_same_host=False,
                 )
             except (urllib3.exceptions.HTTPError, OSError) as exc:
                 reason = _describe(exc)

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import gzip
+import socket
+import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
@@ -13,6 +19,7 @@ from fakesentry import PUBLIC_KEY, Reply, Request, fake_sentry, refused_dsn
 
 from logship.exceptions import SettingsError
 from logship.sink import (
+    GZIP_MIN_BYTES,
     MemorySink,
     RetryPolicy,
     SentrySink,
@@ -254,3 +261,138 @@ class TestSentrySink:
         assert result.delivered == ()
         assert result.ok
         assert server.requests == []
+
+
+@dataclass
+class Wire:
+    """What a keep-alive HTTP/1.1 server saw: (connection number, head, body) per request."""
+
+    port: int
+    requests: list[tuple[int, dict[str, str], bytes]] = field(default_factory=list)
+    connections: int = 0
+
+    @property
+    def dsn(self) -> str:
+        return f"http://{PUBLIC_KEY}@127.0.0.1:{self.port}/1"
+
+
+def _serve_connection(wire: Wire, conn: socket.socket, number: int) -> None:
+    buffer = b""
+    with conn:
+        while True:
+            while b"\r\n\r\n" not in buffer:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    return
+                buffer += chunk
+            head, _, buffer = buffer.partition(b"\r\n\r\n")
+            lines = head.decode("latin-1").split("\r\n")
+            headers = {k.lower(): v.strip() for k, _, v in (h.partition(":") for h in lines[1:])}
+            length = int(headers.get("content-length", "0"))
+            while len(buffer) < length:
+                buffer += conn.recv(65536)
+            body, buffer = buffer[:length], buffer[length:]
+            wire.requests.append((number, headers, body))
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
+
+
+@contextmanager
+def raw_server() -> Iterator[Wire]:
+    """An HTTP/1.1 server on 127.0.0.1 that keeps connections open and records raw requests."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    wire = Wire(port=listener.getsockname()[1])
+
+    def accept() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            wire.connections += 1
+            threading.Thread(
+                target=_serve_connection, args=(wire, conn, wire.connections), daemon=True
+            ).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        yield wire
+    finally:
+        listener.close()
+
+
+def _send_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("logship-send")]
+
+
+class TestSentrySinkConnections:
+    def test_connections_kept_alive_across_flushes(self) -> None:
+        """Three flushes of ten events reuse at most max_workers connections."""
+        policy = RetryPolicy(max_workers=3)
+        with raw_server() as wire:
+            sink = SentrySink(wire.dsn, policy=policy)
+            for _ in range(3):
+                sent = [event() for _ in range(10)]
+                for item in sent:
+                    sink.send(item)
+                assert sink.flush(5).delivered == tuple(e["event_id"] for e in sent)
+            sink.close()
+        assert len(wire.requests) == 30
+        assert wire.connections <= policy.max_workers
+
+    def test_small_envelopes_plain_large_ones_gzipped(self) -> None:
+        """Below GZIP_MIN_BYTES the envelope goes as it is; from there on gzipped."""
+        small = event("short")
+        large = event("long", extra={"raw_log": "x" * GZIP_MIN_BYTES})
+        with raw_server() as wire:
+            sink = SentrySink(wire.dsn, policy=FAST)
+            sink.send(small)
+            sink.send(large)
+            assert sink.flush(5).ok
+            sink.close()
+        by_id = {}
+        for _, headers, body in wire.requests:
+            encoding = headers.get("content-encoding")
+            envelope = gzip.decompress(body) if encoding == "gzip" else body
+            by_id[envelope.split(b"\n", 1)[0]] = (encoding, envelope)
+        assert {encoding for encoding, _ in by_id.values()} == {"gzip", None}
+        for encoding, envelope in by_id.values():
+            assert (encoding == "gzip") == (len(envelope) >= GZIP_MIN_BYTES)
+
+    def test_workers_started_once_and_stopped_on_close(self) -> None:
+        """The helper threads survive between flushes and end with close()."""
+        before = set(_send_threads())
+        started: set[threading.Thread] = set()
+        with fake_sentry() as server:
+            sink = SentrySink(server.dsn, policy=RetryPolicy(max_workers=3))
+            for _ in range(3):
+                for _ in range(6):
+                    sink.send(event())
+                assert sink.flush(5).ok
+                started |= set(_send_threads()) - before
+                assert len(started) <= 2  # the caller is the third worker
+            sink.close()
+        assert started
+        assert not any(thread.is_alive() for thread in started)
+
+    def test_results_in_send_order(self) -> None:
+        """Delivered ids come back in the order the events were sent, whichever worker sent them."""
+        with fake_sentry(lambda r: Reply(delay_s=0.02 if r.number % 3 == 0 else 0)) as server:
+            sink = SentrySink(server.dsn, policy=FAST)
+            sent = [event() for _ in range(12)]
+            for item in sent:
+                sink.send(item)
+            result = sink.flush(5)
+        assert result.delivered == tuple(e["event_id"] for e in sent)
+
+    def test_redirect_not_followed(self) -> None:
+        """A 302 is final like any other 3xx: the envelope is not posted elsewhere."""
+        moved = Reply(302, (("Location", "http://127.0.0.1:9/api/1/envelope/"),))
+        with fake_sentry(lambda _: moved) as server:
+            sink = SentrySink(server.dsn, policy=FAST)
+            sent = event()
+            sink.send(sent)
+            result = sink.flush(5)
+        assert [(f.event_id, f.reason) for f in result.failed] == [
+            (sent["event_id"], "HTTP 302, not retried")
+        ]
+        assert len(server.requests) == 1
