@@ -255,8 +255,8 @@ _READS_LOG_LINE = frozenset({LineKind.HEADER, LineKind.PY_TRACEBACK, LineKind.RU
 Origin = tuple[str, str, str]
 # An event waiting in a stream's reorder buffer: (timestamp, arrival, id, message,
 # origin, plain). Arrival numbers are unique, so the heap never compares further.
-# ``plain`` is True when the message is known to be a plain line (see FastLane).
-_Pending = tuple[int, int, str, str, Origin, bool]
+# ``plain``: FastLane.plain of the message when known (from a batch's scan), else None.
+_Pending = tuple[int, int, str, str, Origin, bool | None]
 
 
 def _last_text(lines: list[str], end: int | None = None) -> str:
@@ -475,7 +475,7 @@ class FastLane:
     matter comes out unchanged.
     """
 
-    __slots__ = ("_scan", "count", "json_line", "pattern")
+    __slots__ = ("_scans", "count", "json_line", "pattern")
 
     def __init__(
         self, pattern: re.Pattern[str], json_line: Callable[[str], bool] | None = None
@@ -483,7 +483,7 @@ class FastLane:
         self.pattern = pattern
         self.json_line = json_line  # whether a JSON line is one the caller turns away
         self.count = 0  # one-line entries counted, not emitted; the caller drains it
-        self._scan: tuple[int, re.Pattern[str]] | None = None
+        self._scans: dict[int, re.Pattern[str]] = {}  # by max_bytes, see _scan_pattern
 
     def takes(self, line: str) -> bool:
         """Whether a one-line entry made of ``line`` would be turned away."""
@@ -503,12 +503,21 @@ class FastLane:
         """The indices of the messages that are not :meth:`plain`, ascending.
 
         One match per message, the loop in C: a digit-led line is plain when
-        it is one whole line within ``max_bytes`` (checked by a lookahead),
-        starts an entry and matches the fast rejection's pattern. The rest
-        that may still be plain (JSON lines; a line ending in a carriage
-        return, which the pattern leaves to the full check) get :meth:`plain`.
+        it is one whole line within ``max_bytes``, starts an entry and matches
+        the fast rejection's pattern. The whole-line conditions are checked
+        for the batch at once when they hold for all (no newline, no carriage
+        return, no message too long: the usual case), else by a lookahead per
+        message. The rest that may still be plain (JSON lines; a line ending in
+        a carriage return, which the pattern leaves to the full check) get
+        :meth:`plain`.
         """
-        match = self._scan_pattern(max_bytes).match
+        text = "".join(messages)
+        whole_lines = (
+            "\n" not in text
+            and "\r" not in text
+            and max(map(len, messages), default=0) <= max_bytes
+        )
+        match = self._scan_pattern(0 if whole_lines else max_bytes).match
         flags = map(operator.not_, map(match, messages))
         return [
             index
@@ -517,14 +526,16 @@ class FastLane:
         ]
 
     def _scan_pattern(self, max_bytes: int) -> re.Pattern[str]:
-        if self._scan is None or self._scan[0] != max_bytes:
+        """The scan's pattern; ``max_bytes`` 0: the whole-line conditions are known to hold."""
+        pattern = self._scans.get(max_bytes)
+        if pattern is None:
             # A digit cannot start any kind before START in _PATTERNS, so START's
             # own alternation matching is classify() saying START.
             start = dict(_PATTERNS)[LineKind.START]
-            whole_line = rf"(?=[^\n]{{0,{max_bytes}}}(?<!\r)\Z)"
+            whole_line = rf"(?=[^\n]{{0,{max_bytes}}}(?<!\r)\Z)" if max_bytes else ""
             source = rf"{whole_line}(?=\d)(?=(?:{start}))(?:{self.pattern.pattern})"
-            self._scan = (max_bytes, re.compile(source, self.pattern.flags))
-        return self._scan[1]
+            pattern = self._scans[max_bytes] = re.compile(source, self.pattern.flags)
+        return pattern
 
 
 def _maybe_plain(message: str) -> bool:
@@ -559,7 +570,7 @@ class _Stream:
     def push(self, seq: int, event: LogEvent) -> None:
         """Buffer ``event``; feed whatever the window releases; completed records go to ``out``."""
         origin = (event.owner, event.region, event.batch_item)
-        self._push((event.timestamp, seq, event.event_id, event.message, origin, False))
+        self._push((event.timestamp, seq, event.event_id, event.message, origin, None))
 
     def _push(self, item: _Pending) -> None:
         pending = self.pending
@@ -586,7 +597,7 @@ class _Stream:
         if timestamps[0] < self.max_ts or not _ascending(timestamps):
             ids, messages = batch.event_ids, batch.messages
             for index, timestamp in enumerate(timestamps):
-                item = (timestamp, seq + index, ids[index], messages[index], origin, False)
+                item: _Pending = (timestamp, seq + index, ids[index], messages[index], origin, None)
                 self._push(item)
             return
         held_back = sorted(self.pending)  # all at or before timestamps[0]
@@ -626,7 +637,9 @@ class _Stream:
         while index < stop:
             next_candidate = candidates[upcoming] if upcoming < len(candidates) else stop
             if lane is None or index == next_candidate or self.held is None:
-                self._feed(ids[index], timestamps[index], messages[index], origin)
+                # The scan is exact: whether the lane takes this event is known.
+                plain = lane is not None and index != next_candidate
+                self._feed(ids[index], timestamps[index], messages[index], origin, plain)
                 if index == next_candidate:
                     upcoming += 1
                 index += 1
@@ -661,15 +674,39 @@ class _Stream:
             self.lane.count += 1
             self.held = (event_id, timestamp, origin, message.rstrip("\r"))
             return
-        self._feed(event_id, timestamp, message, origin)
+        self._feed(event_id, timestamp, message, origin, plain)
 
-    def _feed(self, event_id: str, timestamp: int, message: str, origin: Origin) -> None:
+    def _feed(
+        self,
+        event_id: str,
+        timestamp: int,
+        message: str,
+        origin: Origin,
+        plain: bool | None = None,
+    ) -> None:
+        """Feed one event to the state machine.
+
+        ``plain`` is :meth:`FastLane.plain` of the message when the caller knows
+        it (a batch's scan), None when it does not.
+        """
         lines, size, cut = _split(message, self.limits)
         kind = classify(lines[0])
         held = self.held
         lane = self.lane
+        # Whether the fast lane takes this event as a one-line entry, asked at most once.
+        taken = (
+            plain
+            if plain is not None
+            else (
+                lane is not None
+                and kind is LineKind.START
+                and len(lines) == 1
+                and not cut
+                and lane.takes(lines[0])
+            )
+        )
         if held is not None and lane is not None:
-            if kind is LineKind.START and len(lines) == 1 and not cut and lane.takes(lines[0]):
+            if taken:
                 # The common run of plain lines: a log line never joins a held
                 # log line (the stream is in state LOG, not JUL), so the held
                 # one is over and this one is held in its place.
@@ -719,14 +756,7 @@ class _Stream:
         else:
             if entry is not None:
                 self.out.append(entry.record(*self.key))
-            if (
-                lane is not None
-                and kind is LineKind.START
-                and state is State.LOG
-                and len(lines) == 1
-                and not cut
-                and lane.takes(lines[0])
-            ):
+            if taken and state is State.LOG:
                 self.entry = None
                 self.held = (event_id, timestamp, origin, lines[0])
             else:
@@ -740,9 +770,9 @@ def _ascending(values: Sequence[int]) -> bool:
     return all(map(operator.le, values, islice(values, 1, None)))
 
 
-def _plain_flags(size: int, candidates: list[int], lane: bool) -> list[bool]:
-    """Per event, whether it is plain: every index but the candidates, when there is a lane."""
-    flags = [lane] * size
+def _plain_flags(size: int, candidates: list[int], lane: bool) -> list[bool | None]:
+    """Per event, whether it is plain: every index but the candidates; unknown without a lane."""
+    flags: list[bool | None] = [True if lane else None] * size
     for index in candidates:
         flags[index] = False
     return flags

@@ -10,6 +10,7 @@ payloads arrive late), small limits, and generated streams (Hypothesis).
 from __future__ import annotations
 
 import gzip
+import itertools
 import json
 import random
 from collections.abc import Iterable, Iterator, Sequence
@@ -81,7 +82,7 @@ def _batches(events: Sequence[LogEvent], cuts: Iterable[int]) -> list[LogBatch]:
     """``events`` cut into batches at ``cuts`` and wherever the stream or batch item changes."""
     bounds = sorted({0, len(events), *(cut for cut in cuts if 0 < cut < len(events))})
     batches: list[LogBatch] = []
-    for start, stop in zip(bounds, bounds[1:], strict=False):
+    for start, stop in itertools.pairwise(bounds):
         group: list[LogEvent] = []
         for event in events[start:stop]:
             if group and (event.log_stream, event.batch_item) != (
@@ -178,6 +179,27 @@ def _fixture_events(rng: random.Random, jitter_ms: int) -> list[LogEvent]:
     return events
 
 
+@st.composite
+def _streams(draw: st.DrawFn) -> tuple[list[LogEvent], list[int], Config]:
+    """Events of up to three streams drawn from VOCABULARY, cut points, and small limits."""
+    size = draw(st.integers(1, 60))
+    clock = START
+    events = []
+    for number in range(size):
+        clock += draw(st.integers(-3, 4))
+        stream = f"s{draw(st.integers(0, 2))}"
+        line = VOCABULARY[draw(st.integers(0, len(VOCABULARY) - 1))]
+        events.append(_event(stream, number, clock, line))
+    cuts = draw(st.lists(st.integers(0, size), max_size=8))
+    limits = AssemblyLimits(
+        reorder_window_ms=draw(st.sampled_from([0, 2, 2_000])),
+        max_lines=draw(st.sampled_from([3, 2_000])),
+        max_age_ms=3,
+    )
+    level = draw(st.sampled_from(["info", "warning", "error"]))
+    return events, cuts, replace(Config(), min_level=level, assembly=limits)
+
+
 class TestDecodeBatches:
     def test_batch_holds_the_payload_events(self) -> None:
         """A well-formed payload decodes to one batch whose events equal the per-event decoding."""
@@ -258,7 +280,7 @@ class TestBatchedAssembly:
         ],
     )
     def test_fixtures_between_info_lines(self, limits: AssemblyLimits, jitter_ms: int) -> None:
-        """Every fixture trace, in payloads of 1 to 60 events, in order or late: the same records."""
+        """Every fixture trace, in payloads of up to 60 events, in order or late: same records."""
         rng = random.Random(jitter_ms)
         events = _fixture_events(rng, jitter_ms)
         cuts = list(range(0, len(events), 37)) + [rng.randrange(len(events)) for _ in range(50)]
@@ -267,34 +289,10 @@ class TestBatchedAssembly:
         assert len(records) > 50
 
     @settings(max_examples=300, deadline=None)
-    @given(
-        lines=st.lists(st.integers(0, len(VOCABULARY) - 1), min_size=1, max_size=60),
-        gaps=st.lists(st.integers(-3, 4), min_size=60, max_size=60),
-        streams=st.lists(st.integers(0, 2), min_size=60, max_size=60),
-        cuts=st.lists(st.integers(0, 60), max_size=8),
-        window=st.sampled_from([0, 2, 2_000]),
-        max_lines=st.sampled_from([3, 2_000]),
-        level=st.sampled_from(["info", "warning", "error"]),
-    )
-    def test_generated_streams(
-        self,
-        lines: list[int],
-        gaps: list[int],
-        streams: list[int],
-        cuts: list[int],
-        window: int,
-        max_lines: int,
-        level: str,
-    ) -> None:
+    @given(case=_streams())
+    def test_generated_streams(self, case: tuple[list[LogEvent], list[int], Config]) -> None:
         """Any mix of lines, times (ties, late events), streams and cuts: the same records."""
-        clock = START
-        events = []
-        for number, line in enumerate(lines):
-            clock += gaps[number]
-            stream = f"s{streams[number]}"
-            events.append(_event(stream, number, clock, VOCABULARY[line]))
-        limits = AssemblyLimits(reorder_window_ms=window, max_lines=max_lines, max_age_ms=3)
-        config = replace(Config(), min_level=level, assembly=limits)
+        events, cuts, config = case
         _assert_same_records(events, _batches(events, cuts), config)
 
     def test_mixed_batches_and_events(self) -> None:
@@ -309,9 +307,10 @@ class TestBatchedAssembly:
             else:
                 mixed.extend(batch.event(number) for number in range(len(batch)))
         lane = _lane(Config())
-        assert list(assemble(mixed, Config().assembly, fast_lane=lane)) == _assembled(
-            events, Config(), lane=True
-        )[0]
+        assert (
+            list(assemble(mixed, Config().assembly, fast_lane=lane))
+            == _assembled(events, Config(), lane=True)[0]
+        )
 
 
 class TestFastLaneScan:
