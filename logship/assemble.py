@@ -492,14 +492,16 @@ class FastLane:
             return self.pattern.match(line) is not None
         return head == "{" and self.json_line is not None and self.json_line(line)
 
-    def plain(self, message: str, max_bytes: int) -> bool:
-        """Whether an event's message is one line this lane takes: no newline, not cut, a START."""
-        if "\n" in message or len(message) > max_bytes:
-            return False
-        line = message.rstrip("\r")
-        return classify(line) is LineKind.START and self.takes(line)
+    def takes_entry(self, lines: list[str], cut: bool, kind: LineKind) -> bool:
+        """Whether an event split into ``lines`` by _split is a one-line entry this lane takes."""
+        return len(lines) == 1 and not cut and kind is LineKind.START and self.takes(lines[0])
 
-    def scan(self, messages: Sequence[str], max_bytes: int) -> list[int]:
+    def plain(self, message: str, limits: AssemblyLimits) -> bool:
+        """Whether an event's message is a one-line entry this lane takes, as _feed sees it."""
+        lines, _size, cut = _split(message, limits)
+        return self.takes_entry(lines, cut, classify(lines[0]))
+
+    def scan(self, messages: Sequence[str], limits: AssemblyLimits) -> list[int]:
         """The indices of the messages that are not :meth:`plain`, ascending.
 
         One match per message, the loop in C: a digit-led line is plain when
@@ -508,10 +510,11 @@ class FastLane:
         for the batch at once when they hold for all (no newline, no carriage
         return, no message too long: the usual case), else by a lookahead per
         message. The rest that may still be plain (JSON lines; a line ending in
-        a carriage return, which the pattern leaves to the full check) get
-        :meth:`plain`.
+        a carriage return or a newline, which the pattern leaves to the full
+        check) get :meth:`plain`.
         """
         text = "".join(messages)
+        max_bytes = limits.max_bytes
         whole_lines = (
             "\n" not in text
             and "\r" not in text
@@ -522,7 +525,7 @@ class FastLane:
         return [
             index
             for index in compress(count(), flags)
-            if not (_maybe_plain(messages[index]) and self.plain(messages[index], max_bytes))
+            if not (_maybe_plain(messages[index]) and self.plain(messages[index], limits))
         ]
 
     def _scan_pattern(self, max_bytes: int) -> re.Pattern[str]:
@@ -538,8 +541,13 @@ class FastLane:
         return pattern
 
 
+def _plain_line(message: str) -> str:
+    """The one line of a plain message, as _split makes it (a trailing newline is no line)."""
+    return message.partition("\n")[0].rstrip("\r")
+
+
 def _maybe_plain(message: str) -> bool:
-    return message[:1] == "{" or message[-1:] == "\r"
+    return message[:1] == "{" or message[-1:] in ("\r", "\n")
 
 
 class _Stream:
@@ -614,7 +622,7 @@ class _Stream:
         stop = max(0, release - len(held_back))  # the batch's events released
         lane = self.lane
         if lane is not None:
-            candidates = lane.scan(batch.messages, self.limits.max_bytes)
+            candidates = lane.scan(batch.messages, self.limits)
         else:
             candidates = list(range(len(timestamps)))
         self._feed_batch(batch, origin, stop, candidates)
@@ -649,7 +657,7 @@ class _Stream:
             end = min(next_candidate, stop)
             lane.count += end - index
             last = end - 1
-            self.held = (ids[last], timestamps[last], origin, messages[last].rstrip("\r"))
+            self.held = (ids[last], timestamps[last], origin, _plain_line(messages[last]))
             index = end
 
     def flush(self) -> None:
@@ -672,7 +680,7 @@ class _Stream:
         timestamp, _seq, event_id, message, origin, plain = item
         if plain and self.held is not None and self.lane is not None:
             self.lane.count += 1
-            self.held = (event_id, timestamp, origin, message.rstrip("\r"))
+            self.held = (event_id, timestamp, origin, _plain_line(message))
             return
         self._feed(event_id, timestamp, message, origin, plain)
 
@@ -695,15 +703,7 @@ class _Stream:
         lane = self.lane
         # Whether the fast lane takes this event as a one-line entry, asked at most once.
         taken = (
-            plain
-            if plain is not None
-            else (
-                lane is not None
-                and kind is LineKind.START
-                and len(lines) == 1
-                and not cut
-                and lane.takes(lines[0])
-            )
+            plain if plain is not None else lane is not None and lane.takes_entry(lines, cut, kind)
         )
         if held is not None and lane is not None:
             if taken:

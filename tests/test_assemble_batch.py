@@ -45,6 +45,8 @@ VOCABULARY = (
     "2026-11-24 10:00:00.128 ERROR [main] c.s.Order - payment failed",
     "2026-11-24 10:00:00.129 DEBUG [main] c.s.Order - cache hit\r",
     "2026-11-24 10:00:00.130 INFO [main] c.s.Order - settings:\n    pool = 12",
+    "2026-11-24 10:00:00.131 INFO [main] c.s.Order - done\n",
+    "2026-11-24 10:00:00.132 INFO [main] c.s.Order - done\r\n",
     '{"level":"info","msg":"placed"}',
     '{"level":30,"msg":"placed","pid":1}',
     '{"level":"error","msg":"failed","err":{"type":"Error","message":"boom"}}',
@@ -319,15 +321,17 @@ class TestFastLaneScan:
         lane = _lane(Config())
         assert lane is not None
         too_long = "2026-11-24 10:00:00.123 INFO " + "x" * 200
-        messages = [*VOCABULARY, "2026-11-24 10:00:00.123 INFO x\n", "1" * 10, too_long]
+        messages = [*VOCABULARY, "2026-11-24 10:00:00.123 INFO x\n\n", "1" * 10, too_long]
+        limits = AssemblyLimits(max_bytes=200)
         expected = [
-            index
-            for index, message in enumerate(messages)
-            if not lane.plain(message, max_bytes=200)
+            index for index, message in enumerate(messages) if not lane.plain(message, limits)
         ]
-        assert lane.scan(messages, max_bytes=200) == expected
+        assert lane.scan(messages, limits) == expected
         assert 0 not in expected
         assert len(messages) - 1 in expected
+        assert messages.index("2026-11-24 10:00:00.131 INFO [main] c.s.Order - done\n") not in (
+            expected
+        )
         assert messages.index('{"level":"info","msg":"placed"}') not in expected
 
     @settings(max_examples=300, deadline=None)
@@ -336,5 +340,8 @@ class TestFastLaneScan:
         """For any messages, scan() and the per-message check agree (the scan only goes faster)."""
         lane = _lane(Config(min_level="warning"))
         assert lane is not None
-        expected = [index for index, message in enumerate(messages) if not lane.plain(message, 50)]
-        assert lane.scan(messages, 50) == expected
+        limits = AssemblyLimits(max_bytes=50)
+        expected = [
+            index for index, message in enumerate(messages) if not lane.plain(message, limits)
+        ]
+        assert lane.scan(messages, limits) == expected
