@@ -483,7 +483,7 @@ class FastLane:
         self.pattern = pattern
         self.json_line = json_line  # whether a JSON line is one the caller turns away
         self.count = 0  # one-line entries counted, not emitted; the caller drains it
-        self._scans: dict[int, re.Pattern[str]] = {}  # by max_bytes, see _scan_pattern
+        self._scans: dict[int | None, re.Pattern[str]] = {}  # by max_bytes, see _scan_pattern
 
     def takes(self, line: str) -> bool:
         """Whether a one-line entry made of ``line`` would be turned away."""
@@ -520,7 +520,7 @@ class FastLane:
             and "\r" not in text
             and max(map(len, messages), default=0) <= max_bytes
         )
-        match = self._scan_pattern(0 if whole_lines else max_bytes).match
+        match = self._scan_pattern(None if whole_lines else max_bytes).match
         flags = map(operator.not_, map(match, messages))
         return [
             index
@@ -528,14 +528,14 @@ class FastLane:
             if not (_maybe_plain(messages[index]) and self.plain(messages[index], limits))
         ]
 
-    def _scan_pattern(self, max_bytes: int) -> re.Pattern[str]:
-        """The scan's pattern; ``max_bytes`` 0: the whole-line conditions are known to hold."""
+    def _scan_pattern(self, max_bytes: int | None) -> re.Pattern[str]:
+        """The scan's pattern; ``max_bytes`` None: the whole-line conditions are known to hold."""
         pattern = self._scans.get(max_bytes)
         if pattern is None:
             # A digit cannot start any kind before START in _PATTERNS, so START's
             # own alternation matching is classify() saying START.
             start = dict(_PATTERNS)[LineKind.START]
-            whole_line = rf"(?=[^\n]{{0,{max_bytes}}}(?<!\r)\Z)" if max_bytes else ""
+            whole_line = "" if max_bytes is None else rf"(?=[^\n]{{0,{max_bytes}}}(?<!\r)\Z)"
             source = rf"{whole_line}(?=\d)(?=(?:{start}))(?:{self.pattern.pattern})"
             pattern = self._scans[max_bytes] = re.compile(source, self.pattern.flags)
         return pattern

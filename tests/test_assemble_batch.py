@@ -345,3 +345,16 @@ class TestFastLaneScan:
             index for index, message in enumerate(messages) if not lane.plain(message, limits)
         ]
         assert lane.scan(messages, limits) == expected
+
+    @pytest.mark.parametrize("max_bytes", [1, 40, 70])
+    def test_scan_under_tiny_limits(self, max_bytes: int) -> None:
+        """Limits smaller than some lines: scan() still agrees with plain()."""
+        lane = _lane(Config())
+        assert lane is not None
+        limits = AssemblyLimits(max_bytes=max_bytes)
+        messages = list(VOCABULARY)
+        expected = [
+            index for index, message in enumerate(messages) if not lane.plain(message, limits)
+        ]
+        assert lane.scan(messages, limits) == expected
+        assert (0 in expected) == (len(messages[0]) > max_bytes)
