@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from trace_fixtures import fixture_texts
 
 from bench.corpus import build_corpus
 from logship.assemble import FastLane, assemble
@@ -31,7 +32,6 @@ from logship.records import Fingerprinted, LogBatch, LogEvent, LogRecord
 
 TESTS = Path(__file__).parent
 CORPUS = TESTS / "corpus" / "data" / "subscription-events.jsonl.gz"
-TRACES = TESTS / "fixtures" / "traces"
 START = 1_700_000_000_000
 GROUP = "/ecs/order-service"
 
@@ -157,13 +157,7 @@ def _corpus_events() -> Iterator[dict[str, object]]:
 
 
 def _fixture_lines() -> Iterator[list[str]]:
-    for path in sorted(TRACES.rglob("*")):
-        if path.suffix == ".gz":
-            text = gzip.decompress(path.read_bytes()).decode("utf-8", "replace")
-        elif path.suffix in (".txt", ".log", ".json", ".jsonl"):
-            text = path.read_text("utf-8", "replace")
-        else:
-            continue
+    for _path, text in fixture_texts():
         yield text.rstrip("\n").split("\n")
 
 

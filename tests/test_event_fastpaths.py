@@ -26,6 +26,7 @@ import regex  # type: ignore[import-untyped]
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from secrets_corpus import SEEDED
+from trace_fixtures import fixture_texts
 
 import logship.event as event_module
 from bench.corpus import build_corpus
@@ -57,7 +58,6 @@ from logship.truncate import LEVELS, MAX_TAG_VALUE_CHARS, Limits, cut
 
 TESTS = Path(__file__).parent
 CORPUS = TESTS / "corpus" / "data" / "subscription-events.jsonl.gz"
-TRACES = TESTS / "fixtures" / "traces"
 
 
 class WalkingScrubber(Scrubber):
@@ -249,13 +249,7 @@ def _corpus_items() -> Iterator[LogEvent | object]:
 
 
 def _fixture_items() -> Iterator[LogEvent]:
-    for number, path in enumerate(sorted(TRACES.rglob("*"))):
-        if path.suffix == ".gz":
-            text = gzip.decompress(path.read_bytes()).decode("utf-8", "replace")
-        elif path.suffix in (".txt", ".log", ".json", ".jsonl"):
-            text = path.read_text("utf-8", "replace")
-        else:
-            continue
+    for number, (_path, text) in enumerate(fixture_texts()):
         for index, line in enumerate(text.rstrip("\n").split("\n")):
             yield LogEvent(
                 log_group="/ecs/order-service",

@@ -17,6 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from trace_fixtures import TRACES, fixture_texts
 
 import logship.pipeline
 from bench.corpus import build_corpus
@@ -30,7 +31,6 @@ from logship.records import Fingerprinted, LogEvent
 
 TESTS = Path(__file__).parent
 CORPUS = TESTS / "corpus" / "data" / "subscription-events.jsonl.gz"
-TRACES = TESTS / "fixtures" / "traces"
 START = 1_700_000_000_000
 
 # Lines around the traces: plain INFO (the lane takes them), a WARN line (a
@@ -102,13 +102,7 @@ def _corpus_items() -> Iterator[Item]:
 
 
 def _fixture_texts() -> Iterator[tuple[str, list[str]]]:
-    for path in sorted(TRACES.rglob("*")):
-        if path.suffix == ".gz":
-            text = gzip.decompress(path.read_bytes()).decode("utf-8", "replace")
-        elif path.suffix in (".txt", ".log", ".json", ".jsonl"):
-            text = path.read_text("utf-8", "replace")
-        else:
-            continue
+    for path, text in fixture_texts():
         yield str(path.relative_to(TRACES)), text.rstrip("\n").split("\n")
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from trace_fixtures import fixture_texts
 
 import logship.parse
 from bench.corpus import build_corpus
@@ -30,7 +31,6 @@ from logship.records import LogEvent, LogRecord, ParsedError
 
 TESTS = Path(__file__).parent.parent
 CORPUS = TESTS / "corpus" / "data" / "subscription-events.jsonl.gz"
-TRACES = TESTS / "fixtures" / "traces"
 CONFIGS = tuple(Config(min_level=level) for level in LEVELS)
 
 
@@ -69,13 +69,7 @@ def _corpus_messages() -> Iterator[str]:
 
 
 def _fixture_lines() -> Iterator[str]:
-    for path in sorted(TRACES.rglob("*")):
-        if path.suffix == ".gz":
-            text = gzip.decompress(path.read_bytes()).decode("utf-8", "replace")
-        elif path.suffix in (".txt", ".log", ".json", ".jsonl"):
-            text = path.read_text("utf-8", "replace")
-        else:
-            continue
+    for _path, text in fixture_texts():
         yield from text.split("\n")
 
 
