@@ -598,12 +598,11 @@ class _Stream:
         the final watermark passes, or more while the buffer would overflow.
         Otherwise (a late or shuffled payload) the events go one by one.
         """
-        timestamps = batch.timestamps
+        ids, timestamps, messages = batch.event_ids, batch.timestamps, batch.messages
         origin = (batch.owner, batch.region, batch.batch_item)
         if not timestamps:
             return
         if timestamps[0] < self.max_ts or not _ascending(timestamps):
-            ids, messages = batch.event_ids, batch.messages
             for index, timestamp in enumerate(timestamps):
                 item: _Pending = (timestamp, seq + index, ids[index], messages[index], origin, None)
                 self._push(item)
@@ -622,12 +621,11 @@ class _Stream:
         stop = max(0, release - len(held_back))  # the batch's events released
         lane = self.lane
         if lane is not None:
-            candidates = lane.scan(batch.messages, self.limits)
+            candidates = lane.scan(messages, self.limits)
         else:
             candidates = list(range(len(timestamps)))
         self._feed_batch(batch, origin, stop, candidates)
         # What stays is sorted: a valid heap as it is.
-        ids, messages = batch.event_ids, batch.messages
         plain = _plain_flags(len(timestamps), candidates, lane is not None)
         self.pending = held_back[release:]
         self.pending.extend(
