@@ -5,6 +5,7 @@ Run from the repository root (figures are printed, nothing is asserted)::
     python -m bench                  # or: python bench/run.py
     python -m bench --big            # adds `logship replay` on a 1 GB dump (minutes)
     python -m bench --profile        # adds a cProfile of stage (2)
+    python -m bench --breakdown      # adds where stage (2)'s time goes, stage by stage
     python -m bench --tiny           # a few payloads: proves it runs (the smoke test)
 
 Throughput, measured on the same subscription payloads, interleaved run by run
@@ -459,6 +460,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--big-mb", type=int, default=1024, help="size of the --big dump (1024)")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of stage (2)")
+    parser.add_argument(
+        "--breakdown",
+        action="store_true",
+        help="print stage (2) cut after each stage, and the parts it cannot skip",
+    )
     parser.add_argument("--tiny", action="store_true", help="a few payloads, one run of each")
     parser.add_argument("--child-handler", metavar="EVENT_JSON", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -513,6 +519,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.big:
         print()
         print(big_report(args))
+    if args.breakdown:
+        from bench.breakdown import breakdown_report  # it imports this module
+
+        print()
+        print(breakdown_report(events, corpus.events, args.runs))
     if args.profile:
         print()
         print("cProfile of stage (2), top functions by own time:")

@@ -473,6 +473,10 @@ class FastLane:
     in ``count`` instead of becoming an ``_Entry`` and a :class:`LogRecord`. A
     line that something joins is built as before, so every record that could
     matter comes out unchanged.
+
+    ``pattern`` must match only lines that start with a digit and that
+    :func:`classify` calls START (a log stamp at the start does both):
+    :meth:`scan` relies on it instead of checking each line for them.
     """
 
     __slots__ = ("_scans", "count", "json_line", "pattern")
@@ -532,11 +536,10 @@ class FastLane:
         """The scan's pattern; ``max_bytes`` None: the whole-line conditions are known to hold."""
         pattern = self._scans.get(max_bytes)
         if pattern is None:
-            # A digit cannot start any kind before START in _PATTERNS, so START's
-            # own alternation matching is classify() saying START.
-            start = dict(_PATTERNS)[LineKind.START]
+            # No check that the line starts with a digit and classifies as
+            # START: a line the pattern matches does both (see the class).
             whole_line = "" if max_bytes is None else rf"(?=[^\n]{{0,{max_bytes}}}(?<!\r)\Z)"
-            source = rf"{whole_line}(?=\d)(?=(?:{start}))(?:{self.pattern.pattern})"
+            source = rf"{whole_line}(?:{self.pattern.pattern})"
             pattern = self._scans[max_bytes] = re.compile(source, self.pattern.flags)
         return pattern
 

@@ -18,15 +18,15 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from trace_fixtures import fixture_texts
 
 from bench.corpus import build_corpus
-from logship.assemble import FastLane, assemble
+from logship.assemble import FastLane, LineKind, assemble, classify
 from logship.config import AssemblyLimits, Config
 from logship.decode import encode_payload, from_lambda_event, lambda_event
-from logship.parse import low_json_line, low_text_line
+from logship.parse import LEVELS, low_json_line, low_text_line
 from logship.pipeline import Item, RunReport, errors
 from logship.records import Fingerprinted, LogBatch, LogEvent, LogRecord
 
@@ -307,6 +307,24 @@ class TestBatchedAssembly:
             list(assemble(mixed, Config().assembly, fast_lane=lane))
             == _assembled(events, Config(), lane=True)[0]
         )
+
+
+class TestFastLanePattern:
+    @pytest.mark.parametrize("min_level", LEVELS)
+    @settings(max_examples=100, deadline=None)
+    @given(data=st.data())
+    def test_a_line_the_pattern_matches_is_digit_led_and_starts_an_entry(
+        self, min_level: str, data: st.DataObject
+    ) -> None:
+        """FastLane's precondition holds for parse's pattern: its scan leaves the checks out."""
+        pattern = low_text_line(min_level)
+        if pattern is None:
+            return
+        head = data.draw(st.from_regex(rf"\A(?:{pattern.pattern})", fullmatch=False))
+        line = head + data.draw(st.text(max_size=20))
+        assume(pattern.match(line) is not None)  # the text may undo a match ending at $
+        assert line[:1].isdigit()
+        assert classify(line) is LineKind.START
 
 
 class TestFastLaneScan:

@@ -26,7 +26,8 @@ if str(ROOT) not in sys.path:  # plain `pytest` (unlike `python -m pytest`) leav
     sys.path.insert(0, str(ROOT))
 
 from bench import corpus, sink_server  # noqa: E402
-from bench.run import Measure, floor, throughput_table  # noqa: E402
+from bench.breakdown import breakdown_report, cumulative_steps, part_steps  # noqa: E402
+from bench.run import Measure, floor, pipeline_stage, throughput_table  # noqa: E402
 from logship.decode import from_lambda_event, from_path  # noqa: E402
 from logship.records import InputProblem, LogEvent  # noqa: E402
 
@@ -225,3 +226,36 @@ class TestBenchmarkRuns:
         assert ">= 40% met" in table  # 50% of the floor
         assert ">= 25% NOT met" in table  # 20% of the floor
         assert io.StringIO(table).read().count("\n") == 3
+
+
+class TestBreakdown:
+    def test_the_cut_pipelines_agree_with_stage_two(self, small: corpus.Corpus) -> None:
+        """Each cut runs the real stages: the errors found are the events stage (2) builds."""
+        events = [p.lambda_event() for p in small.payloads[:4]]
+        steps = cumulative_steps(events)
+        built = pipeline_stage()(events)
+        assert built > 0
+        assert steps["+ parse, fingerprint"]() == built  # no ignore rules, no flood limit hit
+        assert steps["+ ignore rules"]() == built
+        assert steps["+ build event dicts = stage (2)"]() == built
+        assert steps["decode into batches"]() <= sum(p.events for p in small.payloads[:4])
+
+    def test_the_parts_are_measured_on_the_same_corpus(self, small: corpus.Corpus) -> None:
+        """The error path builds every error the pipeline finds; every line is called once."""
+        events = [p.lambda_event() for p in small.payloads]
+        steps, counts = part_steps(events)
+        assert counts["lines"] == small.events
+        assert 0 < counts["json_lines"] < counts["lines"]
+        assert counts["errors"] == pipeline_stage()(events)
+        runs = dict(zip(("floor", "calls", "json", "errors"), steps.values(), strict=True))
+        assert runs["calls"]() == counts["lines"]
+        assert runs["json"]() == counts["json_lines"]
+        assert runs["errors"]() == counts["errors"]
+
+    def test_report_has_both_tables(self, small: corpus.Corpus) -> None:
+        """The report prints the cumulative table and the sum of the parts against the target."""
+        events = [p.lambda_event() for p in small.payloads[:2]]
+        report = breakdown_report(events, sum(p.events for p in small.payloads[:2]), 1)
+        assert "+ build event dicts = stage (2)" in report
+        sums = re.findall(r"sum with .* (\d+\.\d+)%\s+of floor \(target >= 40%\)", report)
+        assert len(sums) == 2
