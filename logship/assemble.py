@@ -34,7 +34,7 @@ a count (which prefix the window releases), and with a :class:`FastLane` one
 regex match per message, run over the whole column in C, finds the lines that
 need the state machine. Runs of plain low-level lines between them are
 counted without touching each line. The result is the same as pushing the
-batch's events one by one; ``tests/test_batch.py`` checks that.
+batch's events one by one; ``tests/test_assemble_batch.py`` checks that.
 """
 
 from __future__ import annotations
