@@ -26,14 +26,14 @@ from __future__ import annotations
 import base64
 import json
 import re
-import statistics
-import time
 import zlib
 from collections.abc import Callable, Sequence
 
-from bench.run import TARGET_PIPELINE, LambdaEvent, floor, pipeline_stage
+from bench.run import TARGET_PIPELINE, LambdaEvent, floor, measure, pipeline_stage, warm_up
 
-Step = Callable[[], object]
+# What bench.run measures: a run over the payloads, returning what it counted. The
+# parts measured apart run over data decoded once from the same payloads instead.
+Step = Callable[[Sequence[LambdaEvent]], int]
 
 _NO_WORK = re.compile("")
 FLOOR = "floor: base64+gunzip+json"
@@ -48,8 +48,8 @@ def _messages(events: Sequence[LambdaEvent]) -> list[list[str]]:
     return payloads
 
 
-def cumulative_steps(events: Sequence[LambdaEvent]) -> dict[str, Step]:
-    """The pipeline cut after each stage, on ``events``: label -> a run over all of them."""
+def cumulative_steps() -> dict[str, Step]:
+    """The pipeline cut after each stage: label -> a run over the payloads it is given."""
     from logship.assemble import assemble
     from logship.config import Config
     from logship.decode import from_lambda_event
@@ -58,10 +58,10 @@ def cumulative_steps(events: Sequence[LambdaEvent]) -> dict[str, Step]:
 
     config = Config()
 
-    def decode() -> int:
+    def decode(events: Sequence[LambdaEvent]) -> int:
         return sum(1 for event in events for _ in from_lambda_event(event, batched=True))
 
-    def assembled() -> int:
+    def assembled(events: Sequence[LambdaEvent]) -> int:
         records = 0
         for event in events:
             items = from_lambda_event(event, batched=True)
@@ -70,33 +70,35 @@ def cumulative_steps(events: Sequence[LambdaEvent]) -> dict[str, Step]:
             records += sum(1 for _ in assemble(batches, config.assembly, fast_lane=lane))
         return records
 
-    def parsed() -> int:
+    def parsed(events: Sequence[LambdaEvent]) -> int:
         found = 0
         for event in events:
             items = from_lambda_event(event, batched=True)
             found += sum(1 for _ in errors(items, config, RunReport()))
         return found
 
-    def decided() -> int:
+    def decided(events: Sequence[LambdaEvent]) -> int:
         found = 0
         for event in events:
             items = from_lambda_event(event, batched=True)
             found += sum(1 for _ in run(items, config, RunReport()))
         return found
 
-    stage = pipeline_stage()
     return {
-        FLOOR: lambda: floor(events),
+        FLOOR: floor,
         "decode into batches": decode,
         "+ assemble (fast lane)": assembled,
         "+ parse, fingerprint": parsed,
         "+ ignore rules": decided,
-        "+ build event dicts = stage (2)": lambda: stage(events),
+        "+ build event dicts = stage (2)": pipeline_stage(),
     }
 
 
 def part_steps(events: Sequence[LambdaEvent]) -> tuple[dict[str, Step], dict[str, int]]:
-    """The parts measured apart (label -> run), and how many lines, JSON lines, errors."""
+    """The parts measured apart, on ``events`` decoded once, and their lines, JSON lines, errors.
+
+    Each run ignores the payloads it is given: it reads what was decoded here.
+    """
     from logship.assemble import assemble
     from logship.config import Config
     from logship.decode import from_lambda_event
@@ -116,13 +118,13 @@ def part_steps(events: Sequence[LambdaEvent]) -> tuple[dict[str, Step], dict[str
             if parse_record(record, config) is not None:
                 error_records.append(record)
 
-    def one_call_per_line() -> int:
+    def one_call_per_line(_events: Sequence[LambdaEvent]) -> int:
         return sum(len(list(map(_NO_WORK.match, messages))) for messages in payloads)
 
-    def json_decodes() -> int:
+    def json_decodes(_events: Sequence[LambdaEvent]) -> int:
         return len(list(map(json.loads, json_lines)))
 
-    def error_path() -> int:
+    def error_path(_events: Sequence[LambdaEvent]) -> int:
         built = 0
         for record in error_records:
             error = parse_record(record, config)
@@ -137,7 +139,7 @@ def part_steps(events: Sequence[LambdaEvent]) -> tuple[dict[str, Step], dict[str
         "errors": len(error_records),
     }
     steps: dict[str, Step] = {
-        FLOOR: lambda: floor(events),
+        FLOOR: floor,
         "one C call per line (no work)": one_call_per_line,
         f"decode of the {counts['json_lines']:,} JSON lines": json_decodes,
         f"parse+fingerprint+build of the {counts['errors']:,} errors": error_path,
@@ -145,30 +147,23 @@ def part_steps(events: Sequence[LambdaEvent]) -> tuple[dict[str, Step], dict[str
     return steps, counts
 
 
-def _medians(steps: dict[str, Step], runs: int) -> dict[str, float]:
-    """Seconds per step: one untimed pass, then ``runs`` interleaved timed ones."""
-    for step in steps.values():
-        step()
-    times: dict[str, list[float]] = {label: [] for label in steps}
-    for _ in range(runs):
-        for label, step in steps.items():
-            started = time.perf_counter()
-            step()
-            times[label].append(time.perf_counter() - started)
-    return {label: statistics.median(seconds) for label, seconds in times.items()}
+def _medians(steps: dict[str, Step], events: Sequence[LambdaEvent], runs: int) -> dict[str, float]:
+    """Seconds per step, as bench.run measures its stages: a warm-up, then interleaved runs."""
+    warm_up(steps, events)
+    return {label: result.median for label, result in measure(steps, events, runs).items()}
 
 
 def breakdown_report(events: Sequence[LambdaEvent], event_count: int, runs: int) -> str:
     """Both tables, as ``python -m bench --breakdown`` prints them."""
     per_event = 1e6 / event_count
-    cumulative = _medians(cumulative_steps(events), runs)
+    cumulative = _medians(cumulative_steps(), events, runs)
     floor_us = cumulative[FLOOR] * per_event
     lines = [f"where stage (2)'s time goes (us per event, median of {runs}, cumulative):"]
     for label, seconds in cumulative.items():
         micros = seconds * per_event
         lines.append(f"  {label:48} {micros:6.2f}   {floor_us / micros:6.1%} of floor")
     steps, _counts = part_steps(events)
-    parts = {label: seconds * per_event for label, seconds in _medians(steps, runs).items()}
+    parts = {label: seconds * per_event for label, seconds in _medians(steps, events, runs).items()}
     decode_us = cumulative["decode into batches"] * per_event
     lines.append(
         "what no pipeline with the same answers skips, measured apart"

@@ -232,13 +232,13 @@ class TestBreakdown:
     def test_the_cut_pipelines_agree_with_stage_two(self, small: corpus.Corpus) -> None:
         """Each cut runs the real stages: the errors found are the events stage (2) builds."""
         events = [p.lambda_event() for p in small.payloads[:4]]
-        steps = cumulative_steps(events)
+        steps = cumulative_steps()
         built = pipeline_stage()(events)
         assert built > 0
-        assert steps["+ parse, fingerprint"]() == built  # no ignore rules, no flood limit hit
-        assert steps["+ ignore rules"]() == built
-        assert steps["+ build event dicts = stage (2)"]() == built
-        assert steps["decode into batches"]() <= sum(p.events for p in small.payloads[:4])
+        assert steps["+ parse, fingerprint"](events) == built  # no ignore rules, no flood limit
+        assert steps["+ ignore rules"](events) == built
+        assert steps["+ build event dicts = stage (2)"](events) == built
+        assert steps["decode into batches"](events) <= sum(p.events for p in small.payloads[:4])
 
     def test_the_parts_are_measured_on_the_same_corpus(self, small: corpus.Corpus) -> None:
         """The error path builds every error the pipeline finds; every line is called once."""
@@ -248,9 +248,9 @@ class TestBreakdown:
         assert 0 < counts["json_lines"] < counts["lines"]
         assert counts["errors"] == pipeline_stage()(events)
         runs = dict(zip(("floor", "calls", "json", "errors"), steps.values(), strict=True))
-        assert runs["calls"]() == counts["lines"]
-        assert runs["json"]() == counts["json_lines"]
-        assert runs["errors"]() == counts["errors"]
+        assert runs["calls"](events) == counts["lines"]
+        assert runs["json"](events) == counts["json_lines"]
+        assert runs["errors"](events) == counts["errors"]
 
     def test_report_has_both_tables(self, small: corpus.Corpus) -> None:
         """The report prints the cumulative table and the sum of the parts against the target."""
