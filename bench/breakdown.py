@@ -23,13 +23,19 @@ of the corpus (medians of interleaved runs, like the throughput table):
 
 from __future__ import annotations
 
-import base64
 import json
 import re
-import zlib
 from collections.abc import Callable, Sequence
 
-from bench.run import TARGET_PIPELINE, LambdaEvent, floor, measure, pipeline_stage, warm_up
+from bench.run import (
+    TARGET_PIPELINE,
+    LambdaEvent,
+    floor,
+    floor_document,
+    measure,
+    pipeline_stage,
+    warm_up,
+)
 
 # What bench.run measures: a run over the payloads, returning what it counted. The
 # parts measured apart run over data decoded once from the same payloads instead.
@@ -41,11 +47,10 @@ FLOOR = "floor: base64+gunzip+json"
 
 def _messages(events: Sequence[LambdaEvent]) -> list[list[str]]:
     """Each payload's messages, decoded once, outside any timing."""
-    payloads = []
-    for event in events:
-        raw = zlib.decompress(base64.b64decode(event["awslogs"]["data"]), 16 + zlib.MAX_WBITS)
-        payloads.append([log_event["message"] for log_event in json.loads(raw)["logEvents"]])
-    return payloads
+    return [
+        [log_event["message"] for log_event in floor_document(event)["logEvents"]]
+        for event in events
+    ]
 
 
 def cumulative_steps() -> dict[str, Step]:

@@ -71,12 +71,18 @@ LambdaEvent = dict[str, Any]
 # --------------------------------------------------------------------------- stages
 
 
+def floor_document(event: LambdaEvent) -> dict[str, Any]:
+    """One payload's JSON document, decoded the floor's way: C calls only."""
+    raw = zlib.decompress(base64.b64decode(event["awslogs"]["data"]), 16 + zlib.MAX_WBITS)
+    document: dict[str, Any] = json.loads(raw)
+    return document
+
+
 def floor(events: Sequence[LambdaEvent]) -> int:
     """Stage (1): decode every payload and touch every message; returns the characters seen."""
     seen = 0
     for event in events:
-        raw = zlib.decompress(base64.b64decode(event["awslogs"]["data"]), 16 + zlib.MAX_WBITS)
-        for log_event in json.loads(raw)["logEvents"]:
+        for log_event in floor_document(event)["logEvents"]:
             seen += len(log_event["message"])
     return seen
 
