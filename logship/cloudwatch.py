@@ -1,0 +1,189 @@
+"""The one CloudWatch Logs reader: the client, paging, throttling backoff, a count of calls.
+
+Three features read CloudWatch Logs: stitching (the rest of a trace cut at a
+payload boundary, in the Lambda), ``logship pull`` and ``logship coverage``.
+They all call :class:`LogsReader`, which
+
+- creates the boto3 client on the first call (boto3 and botocore are imported
+  here and nowhere on the Lambda's hot path: a payload that needs no read never
+  loads them);
+- retries throttling and transient service errors with capped exponential
+  backoff and full jitter, but only while a deadline allows (the Lambda passes
+  its remaining time less the flush margin), so a throttled read gives up in
+  time instead of timing the invocation out;
+- counts every request per operation, so the run's report can say what reading
+  cost.
+
+botocore's own retries are turned off for this client: they would sleep without
+knowing the deadline. Any other error (``AccessDeniedException``, a deleted log
+group) is raised at once as :class:`LogsReadError` with the service's code.
+"""
+
+from __future__ import annotations
+
+import importlib
+import random
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from .exceptions import LogshipError
+
+# Codes worth retrying: the request was refused for rate or a passing fault.
+RETRYABLE_CODES = frozenset(
+    {
+        "ThrottlingException",
+        "Throttling",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "ServiceUnavailableException",
+        "ServiceUnavailable",
+        "InternalFailure",
+        "InternalServerError",
+        # botocore's own names for a connection that failed or went silent
+        "EndpointConnectionError",
+        "ConnectTimeoutError",
+        "ReadTimeoutError",
+    }
+)
+THROTTLING_CODES = frozenset(
+    {"ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded"}
+)
+BASE_DELAY_S = 0.1
+MAX_DELAY_S = 2.0
+MAX_ATTEMPTS = 8  # without a deadline: about 6 s of backoff at most
+CONNECT_TIMEOUT_S = 3
+READ_TIMEOUT_S = 10
+
+Clock = Callable[[], float]
+Sleep = Callable[[float], None]
+
+
+class LogsReadError(LogshipError, RuntimeError):
+    """A CloudWatch Logs request failed for good; ``code`` is the service's error code."""
+
+    def __init__(self, operation: str, code: str, message: str) -> None:
+        super().__init__(f"{operation}: {code}: {message}" if message else f"{operation}: {code}")
+        self.operation = operation
+        self.code = code
+
+    @property
+    def throttled(self) -> bool:
+        """Whether the request was still refused for rate when time ran out."""
+        return self.code in THROTTLING_CODES
+
+
+def make_client(
+    region: str = "", *, profile: str | None = None, endpoint_url: str | None = None
+) -> Any:
+    """A boto3 CloudWatch Logs client without botocore's own retries (see the module)."""
+    boto3 = importlib.import_module("boto3")
+    config = importlib.import_module("botocore.config").Config(
+        retries={"total_max_attempts": 1},
+        connect_timeout=CONNECT_TIMEOUT_S,
+        read_timeout=READ_TIMEOUT_S,
+    )
+    session = boto3.Session(profile_name=profile, region_name=region or None)
+    return session.client("logs", endpoint_url=endpoint_url, config=config)
+
+
+class LogsReader:
+    """Reads CloudWatch Logs for one region; safe to share between threads.
+
+    ``client`` is a ready boto3 client (tests, the CLI); without it one is made
+    by ``client_factory`` (default :func:`make_client` for ``region``) on the
+    first call. ``clock`` and ``sleep`` are injectable so tests never wait.
+    """
+
+    def __init__(
+        self,
+        *,
+        region: str = "",
+        client: Any = None,
+        client_factory: Callable[[], Any] | None = None,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = time.sleep,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        self._client = client
+        self._factory = client_factory or (lambda: make_client(region))
+        self._lock = threading.Lock()
+        self.clock = clock
+        self.sleep = sleep
+        self._jitter = jitter
+        self.calls: Counter[str] = Counter()  # requests sent, per operation
+        self.retries = 0  # requests refused for rate or a passing fault, then retried
+
+    @property
+    def client(self) -> Any:
+        with self._lock:
+            if self._client is None:
+                self._client = self._factory()
+            return self._client
+
+    def call(self, operation: str, *, deadline: float | None = None, **params: Any) -> Any:
+        """One request (``operation`` is the boto3 method name), retried while worth it.
+
+        ``deadline`` is a ``clock()`` value: no retry sleeps past it. Raises
+        :class:`LogsReadError` when the service refuses for good or time runs out.
+        """
+        method = getattr(self.client, operation)
+        attempt = 0
+        while True:
+            with self._lock:
+                self.calls[operation] += 1
+            try:
+                return method(**params)
+            except Exception as exc:  # botocore's errors are many; each is sorted by code
+                code, message = _error_code(exc)
+                if code not in RETRYABLE_CODES:
+                    raise LogsReadError(operation, code, message) from exc
+                attempt += 1
+                delay = min(MAX_DELAY_S, BASE_DELAY_S * 2**attempt) * self._jitter()
+                out_of_time = deadline is not None and self.clock() + delay > deadline
+                if out_of_time or (deadline is None and attempt >= MAX_ATTEMPTS):
+                    raise LogsReadError(operation, code, message) from exc
+                with self._lock:
+                    self.retries += 1
+                self.sleep(delay)
+
+    def pages(
+        self,
+        operation: str,
+        *,
+        token: str = "nextToken",
+        deadline: float | None = None,
+        **params: Any,
+    ) -> Iterator[Mapping[str, Any]]:
+        """Every page of a paginated ``operation``, following ``token`` until it stops.
+
+        ``token`` is the response's key for the next page (``nextForwardToken``,
+        ``nextBackwardToken`` for ``get_log_events``); it goes back as ``nextToken``.
+
+        A token that repeats ends the pages too (``GetLogEvents`` returns the
+        same forward token once there is nothing more).
+        """
+        seen: str | None = None
+        while True:
+            page = self.call(operation, deadline=deadline, **params)
+            yield page
+            following = page.get(token)
+            if not following or following == seen:
+                return
+            seen = following
+            params = {**params, "nextToken": following}  # every Logs API takes it by this name
+
+    def count(self) -> int:
+        """Requests sent so far, every operation together."""
+        with self._lock:
+            return sum(self.calls.values())
+
+
+def _error_code(exc: Exception) -> tuple[str, str]:
+    response = getattr(exc, "response", None)  # a botocore ClientError
+    if isinstance(response, dict):
+        error = response.get("Error") or {}
+        return str(error.get("Code") or type(exc).__name__), str(error.get("Message") or "")
+    return type(exc).__name__, str(exc)
