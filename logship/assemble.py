@@ -45,13 +45,14 @@ import re
 from bisect import bisect_right
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import replace
 from enum import IntEnum
 from itertools import compress, count, islice
 
 from .config import AssemblyLimits
-from .records import LogBatch, LogEvent, LogRecord
+from .records import LogBatch, LogEvent, LogRecord, ReadEvent, StitchedBatch
 
-__all__ = ["FastLane", "LineKind", "State", "assemble", "classify", "step"]
+__all__ = ["FastLane", "LineKind", "State", "assemble", "classify", "starts_entry", "step"]
 
 
 class State(IntEnum):
@@ -178,6 +179,20 @@ def classify(line: str) -> LineKind:
     return _KIND_BY_GROUP[match.lastgroup] if match else LineKind.UNKNOWN
 
 
+def starts_entry(line: str) -> bool:
+    """Whether ``line`` begins an entry whatever came before it.
+
+    A log prefix, a JSON object, a runtime's crash line (START) or
+    java.util.logging's date line never continue the open entry, so the state
+    after them does not depend on what came before: the assembler can start
+    on them. The one exception is JUL's "SEVERE: msg" line under its date line.
+    """
+    kind = classify(line)
+    if kind is LineKind.START:
+        return _JUL_LEVEL.match(line) is None
+    return kind is LineKind.JUL_DATE
+
+
 def _warn_or_above(first_line: str) -> bool:
     """Whether a log line's level says a trace may follow it (WARN and above)."""
     if _LINE.match(first_line) is None or first_line.startswith("{"):
@@ -274,6 +289,7 @@ class _Entry:
 
     __slots__ = (
         "batch_items",
+        "continued",
         "event_ids",
         "first_ts",
         "last_ts",
@@ -281,6 +297,7 @@ class _Entry:
         "owner",
         "region",
         "size",
+        "stitched",
         "tail",
         "tail_size",
         "truncated",
@@ -289,7 +306,11 @@ class _Entry:
     def __init__(
         self, event_id: str, timestamp: int, origin: Origin, lines: list[str], size: int
     ) -> None:
-        self.event_ids = [event_id]
+        # An event read back from CloudWatch Logs (stitching) has no id: it shapes
+        # the entry but is not the caller's to count or ship (see _add_id).
+        self.event_ids = [event_id] if event_id else []
+        self.continued = not event_id  # the entry began before the caller's payload
+        self.stitched = 0
         self.lines = lines
         self.first_ts = self.last_ts = timestamp
         self.owner, self.region, batch_item = origin
@@ -311,11 +332,17 @@ class _Entry:
     def add(
         self, event_id: str, timestamp: int, origin: Origin, lines: list[str], size: int
     ) -> None:
-        self.event_ids.append(event_id)
+        self._add_id(event_id)
         self.last_ts = timestamp
         self.lines.extend(lines)
         self.size += size
         self._note(origin)
+
+    def _add_id(self, event_id: str) -> None:
+        if event_id:
+            self.event_ids.append(event_id)
+        elif self.event_ids:
+            self.stitched += 1  # read after the caller's events: completes the entry
 
     def _note(self, origin: Origin) -> None:
         owner, region, batch_item = origin
@@ -351,7 +378,7 @@ class _Entry:
             tail = self.tail = deque()
             self._push(overflow[len(self.lines) :], tail, tail_lines, tail_bytes)
         self._push(lines, tail, tail_lines, tail_bytes)
-        self.event_ids.append(event_id)
+        self._add_id(event_id)
         self.last_ts = timestamp
         self._note(origin)
 
@@ -365,7 +392,10 @@ class _Entry:
             while len(tail) > max_lines or self.tail_size > max_bytes:
                 self.tail_size -= len(tail.popleft())
 
-    def record(self, log_group: str, log_stream: str) -> LogRecord:
+    def record(self, log_group: str, log_stream: str) -> LogRecord | None:
+        """The entry as a record; None when it holds none of the caller's events."""
+        if not self.event_ids:
+            return None
         if self.tail is None:
             lines = tuple(self.lines)
         else:
@@ -381,6 +411,8 @@ class _Entry:
             lines=lines,
             truncated=self.truncated,
             batch_items=tuple(self.batch_items),
+            stitched=self.stitched,
+            continued=self.continued,
         )
 
 
@@ -583,6 +615,14 @@ class _Stream:
         origin = (event.owner, event.region, event.batch_item)
         self._push((event.timestamp, seq, event.event_id, event.message, origin, None))
 
+    def push_read(self, seq: int, event: ReadEvent, origin: Origin) -> None:
+        """Buffer an event read back from CloudWatch Logs: fed like any other, never counted.
+
+        Its empty id keeps it out of every record's ids, and the fast lane never
+        takes it (plain is False), so it is not counted as a record either.
+        """
+        self._push((event.timestamp, seq, "", event.message, origin, False))
+
     def _push(self, item: _Pending) -> None:
         pending = self.pending
         heapq.heappush(pending, item)
@@ -673,9 +713,14 @@ class _Stream:
             self.lane.count += 1
             self.held = None
         if self.entry is not None:
-            self.out.append(self.entry.record(*self.key))
+            self._emit(self.entry)
             self.entry = None
         self.state = State.NONE
+
+    def _emit(self, entry: _Entry) -> None:
+        record = entry.record(*self.key)
+        if record is not None:
+            self.out.append(record)
 
     def _feed_pending(self, item: _Pending) -> None:
         timestamp, _seq, event_id, message, origin, plain = item
@@ -743,7 +788,7 @@ class _Stream:
                 # however long the trace (head and tail keep memory bounded).
                 # What is open goes out; both pieces are marked.
                 entry.truncated = True
-                self.out.append(entry.record(*self.key))
+                self._emit(entry)
                 self.entry = _Entry(event_id, timestamp, origin, lines, size)
                 self.entry.truncated = True
             elif (
@@ -756,7 +801,7 @@ class _Stream:
                 entry.add_beyond_limits(event_id, timestamp, origin, lines, self.limits)
         else:
             if entry is not None:
-                self.out.append(entry.record(*self.key))
+                self._emit(entry)
             if taken and state is State.LOG:
                 self.entry = None
                 self.held = (event_id, timestamp, origin, lines[0])
@@ -780,7 +825,7 @@ def _plain_flags(size: int, candidates: list[int], lane: bool) -> list[bool | No
 
 
 def assemble(
-    events: Iterable[LogEvent | LogBatch],
+    events: Iterable[LogEvent | LogBatch | StitchedBatch],
     limits: AssemblyLimits,
     *,
     fast_lane: FastLane | None = None,
@@ -799,6 +844,12 @@ def assemble(
     out: list[LogRecord] = []
     seq = 0
     for event in events:
+        if isinstance(event, StitchedBatch):
+            # Complete in itself: its edges were read, so it joins no other payload
+            # of its stream (one that is not next to it would join wrongly).
+            yield from _assemble_stitched(event, limits, fast_lane, seq)
+            seq += len(event.before) + len(event) + len(event.after)
+            continue
         key = (event.log_group, event.log_stream)
         stream = streams.get(key)
         if stream is None:
@@ -820,3 +871,45 @@ def assemble(
         stream.flush()
         yield from out
         out.clear()
+
+
+def _assemble_stitched(
+    stitched: StitchedBatch, limits: AssemblyLimits, lane: FastLane | None, seq: int
+) -> list[LogRecord]:
+    """One payload with the lines read around it, in a stream of its own.
+
+    The read lines go through the state machine like the payload's, so the
+    entries at its edges are the ones the whole stream gives; a record that
+    began in ``before`` comes out ``continued`` (its head's invocation ships
+    it), and the lines of ``after`` it holds are counted in ``stitched``. A
+    record that reached an edge which could not be read is marked ``cut``.
+    """
+    batch = stitched.batch
+    out: list[LogRecord] = []
+    stream = _Stream((batch.log_group, batch.log_stream), limits, out, lane)
+    origin: Origin = (batch.owner, batch.region, "")
+    for event in stitched.before:
+        stream.push_read(seq, event, origin)
+        seq += 1
+    stream.push_batch(seq, batch)
+    seq += len(batch)
+    for event in stitched.after:
+        stream.push_read(seq, event, origin)
+        seq += 1
+    stream.flush()
+    if out and (stitched.head_cut or stitched.tail_cut):
+        _mark_cut(out, batch, stitched.head_cut, stitched.tail_cut)
+    return out
+
+
+def _mark_cut(records: list[LogRecord], batch: LogBatch, head_cut: str, tail_cut: str) -> None:
+    """Mark the records holding the payload's first and last events with why they are cut."""
+    if not batch.event_ids:
+        return
+    edges = ((0, batch.event_ids[0], head_cut), (-1, batch.event_ids[-1], tail_cut))
+    for index, event_id, reason in edges:
+        record = records[index]
+        if reason and event_id in record.event_ids:
+            records[index] = replace(
+                record, cut=f"{record.cut}; {reason}" if record.cut else reason
+            )

@@ -35,6 +35,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol, TextIO
 
+from .cloudwatch import LogsReader
 from .config import Config
 from .decode import from_lambda_event
 from .deliver import Delivery, deliver
@@ -45,6 +46,7 @@ from .records import ControlMessage, InputProblem
 from .scrub import scrubber_for
 from .settings import Settings, load_config, load_settings
 from .sink import SentrySink, Sink
+from .stitch import Stitcher
 
 MAX_LOGGED_FAILURES = 10  # failure examples in the summary line; the counts are exact
 
@@ -63,6 +65,7 @@ class Container:
     config: Config
     event_settings: EventSettings
     sink: Sink
+    reader: LogsReader | None  # stitching's; its boto3 client is made on the first read
 
 
 class JsonLineLogger:
@@ -151,6 +154,7 @@ def container() -> Container:
         config=config,
         event_settings=event_settings_for(settings, config),
         sink=SentrySink(settings.dsn),
+        reader=LogsReader(region=settings.region) if settings.stitching else None,
     )
 
 
@@ -173,6 +177,7 @@ def handler(event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
         event_settings=state.event_settings,
         sink=state.sink,
         log=_log(),
+        reader=state.reader,
     )
 
 
@@ -199,12 +204,17 @@ def handle(
     sink: Sink,
     log: Any = None,
     clock: Callable[[], float] = time.monotonic,
+    reader: LogsReader | None = None,
+    wall_ms: Callable[[], int] | None = None,
 ) -> dict[str, Any]:
-    """Run one invocation: decode, pipeline, deliver, log the summary, answer AWS.
+    """Run one invocation: decode, stitch, pipeline, deliver, log the summary, answer AWS.
 
     Returns the Kinesis or Firehose response, or (CloudWatch) the summary.
     Raises :class:`DeliveryError` when a CloudWatch invocation could not
-    deliver everything.
+    deliver everything. With a ``reader`` (and ``settings.stitching``), each
+    payload's edges are read from CloudWatch Logs so that a trace cut by a
+    payload boundary ships once, whole (:mod:`logship.stitch`); ``wall_ms``
+    replaces the wall clock there (tests).
     """
     log = log if log is not None else make_logger()
     started = clock()
@@ -223,6 +233,16 @@ def handle(
             return 30.0
         return context.get_remaining_time_in_millis() / 1000 - margin_s
 
+    if reader is not None and settings.stitching:
+        stitcher = Stitcher(
+            reader,
+            config.assembly,
+            min_level=config.min_level,
+            budget=budget,
+            wait_ms=settings.stitch_wait_ms,
+            wall_ms=wall_ms,
+        )
+        items = stitcher.stitch(items, report)
     delivery = deliver(
         run(items, config, report),
         sink=sink,

@@ -123,6 +123,11 @@ def deliver(
         if outcome.ignored_by:
             return
         extra: dict[str, object] = release.extra()
+        record = outcome.item.error.record
+        if record.stitched:
+            extra["logship_stitched_events"] = record.stitched
+        if record.cut:
+            extra["logship_cut"] = f"cut at a payload boundary: {record.cut}"
         if outcome.sampled_by:
             extra["logship_sampled_by"] = outcome.sampled_by
         _send(outcome.item, extra, sink=sink, settings=settings, build=build, tracker=tracker)

@@ -34,12 +34,13 @@ from logship.records import (
     LogBatch,
     LogEvent,
     LogRecord,
+    StitchedBatch,
 )
 from logship.rules import decide, expiry_warnings
 
 MAX_REPORTED_PROBLEMS = 50  # the count is exact; only the list of examples is capped
 
-Item = LogEvent | LogBatch | InputProblem | ControlMessage
+Item = LogEvent | LogBatch | StitchedBatch | InputProblem | ControlMessage
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,16 +57,19 @@ class Outcome:
 class RunReport:
     """Counts for one run. Every log event and every error ends in exactly one bucket.
 
-    Events: ``received = invalid + not_errors + in_errors`` (control messages
-    are payloads without events, counted apart). Errors: ``errors = shipped +
-    ignored + suppressed + failed + pending`` where ``pending`` is what a dry run
-    did not send.
+    Events: ``received = invalid + not_errors + in_errors + continued``
+    (control messages are payloads without events, counted apart;
+    ``continued`` are a payload's first events that belong to an entry begun in
+    an earlier payload, whose invocation ships it: see :mod:`logship.stitch`).
+    Errors: ``errors = shipped + ignored + suppressed + failed + pending``
+    where ``pending`` is what a dry run did not send.
     """
 
     events_received: int = 0
     events_invalid: int = 0
     events_not_errors: int = 0
     events_in_errors: int = 0
+    events_continued: int = 0
     control_messages: int = 0
     records: int = 0
     errors: int = 0
@@ -79,6 +83,15 @@ class RunReport:
     ignore_sampled: Counter[str] = field(default_factory=Counter)  # hits kept by `sample`
     regex_timeouts: Counter[str] = field(default_factory=Counter)  # per rule name
     rule_warnings: list[str] = field(default_factory=list)  # expired ignore rules
+    # Stitching (the Lambda): CloudWatch Logs requests, entries completed with the
+    # events read after their payload, those events (not received here: another
+    # invocation counts them), payload edges that could not be read, time waited
+    # for a continuation still being stored.
+    stitch_reads: int = 0
+    entries_stitched: int = 0
+    events_stitched: int = 0
+    stitch_failed: int = 0
+    stitch_wait_ms: int = 0
 
     @property
     def pending(self) -> int:
@@ -93,7 +106,10 @@ class RunReport:
     def balanced(self) -> bool:
         """Whether every event and every error is accounted for."""
         events_ok = self.events_received == (
-            self.events_invalid + self.events_not_errors + self.events_in_errors
+            self.events_invalid
+            + self.events_not_errors
+            + self.events_in_errors
+            + self.events_continued
         )
         return events_ok and self.pending >= 0
 
@@ -103,6 +119,7 @@ class RunReport:
             "events_invalid": self.events_invalid,
             "events_not_errors": self.events_not_errors,
             "events_in_errors": self.events_in_errors,
+            "events_continued": self.events_continued,
             "control_messages": self.control_messages,
             "records": self.records,
             "errors": self.errors,
@@ -117,15 +134,22 @@ class RunReport:
             "ignore_rule_sampled": dict(self.ignore_sampled),
             "regex_timeouts": dict(self.regex_timeouts),
             "rule_warnings": list(self.rule_warnings),
+            "stitch_reads": self.stitch_reads,
+            "entries_stitched": self.entries_stitched,
+            "events_stitched": self.events_stitched,
+            "stitch_failed": self.stitch_failed,
+            "stitch_wait_ms": self.stitch_wait_ms,
         }
 
 
-def _count_inputs(items: Iterable[Item], report: RunReport) -> Iterator[LogEvent | LogBatch]:
+def _count_inputs(
+    items: Iterable[Item], report: RunReport
+) -> Iterator[LogEvent | LogBatch | StitchedBatch]:
     for item in items:
         if isinstance(item, LogEvent):
             report.events_received += 1
             yield item
-        elif isinstance(item, LogBatch):
+        elif isinstance(item, LogBatch | StitchedBatch):
             report.events_received += len(item)
             yield item
         elif isinstance(item, InputProblem):
@@ -164,7 +188,15 @@ def errors(items: Iterable[Item], config: Config, report: RunReport) -> Iterator
     for record in records:
         if lane is not None and lane.count:
             _drain(lane, report)
+        if record.continued:
+            # Begun in an earlier payload: that payload's invocation read these
+            # events and ships the entry whole.
+            report.events_continued += len(record.event_ids)
+            continue
         report.records += 1
+        if record.stitched:
+            report.entries_stitched += 1
+            report.events_stitched += record.stitched
         error = parse_record(record, config)
         if error is None:
             report.events_not_errors += len(record.event_ids)

@@ -70,6 +70,37 @@ class LogBatch:
 
 
 @dataclass(frozen=True, slots=True)
+class ReadEvent:
+    """A log event read back from CloudWatch Logs (``GetLogEvents`` gives no event id)."""
+
+    timestamp: int  # milliseconds since the epoch
+    message: str
+    ingestion_time: int  # when CloudWatch Logs stored it, milliseconds since the epoch
+
+
+@dataclass(frozen=True, slots=True)
+class StitchedBatch:
+    """A payload with the lines of its stream read around it, so its edges assemble as replay's.
+
+    ``before`` starts at a line that surely begins an entry and ends right
+    before the payload: the head of the entry the payload's first lines
+    continue, if they do. ``after`` is what follows the payload up to where the
+    entry open at its end is over. Neither is the payload's own: the assembler
+    feeds them through its state machine but counts and ships only ``batch``'s
+    events (see :mod:`logship.stitch`).
+    """
+
+    batch: LogBatch
+    before: tuple[ReadEvent, ...] = ()
+    after: tuple[ReadEvent, ...] = ()
+    head_cut: str = ""  # why the payload's first lines could not be checked, if so
+    tail_cut: str = ""  # why the entry open at the payload's end could not be completed
+
+    def __len__(self) -> int:
+        return len(self.batch)
+
+
+@dataclass(frozen=True, slots=True)
 class InputProblem:
     """A piece of input that could not be decoded.
 
@@ -106,6 +137,13 @@ class LogRecord:
     lines: tuple[str, ...]
     truncated: bool = False  # the buffer limit cut the entry short
     batch_items: tuple[str, ...] = ()  # Kinesis/Firehose records the events came in
+    # Stitching (the Lambda): events read back from CloudWatch Logs that complete
+    # the entry after its own (not in event_ids: another invocation received them).
+    stitched: int = 0
+    # The entry began in an earlier payload: its head's invocation ships it.
+    continued: bool = False
+    # Why the entry reached a payload's edge and could not be completed there ("" if not).
+    cut: str = ""
 
     @property
     def text(self) -> str:

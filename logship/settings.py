@@ -37,10 +37,18 @@ CONFIG = "LOGSHIP_CONFIG"
 TAGS = "LOGSHIP_TAGS"
 # Milliseconds kept back from the invocation's remaining time when flushing.
 FLUSH_MARGIN_MS = "LOGSHIP_FLUSH_MARGIN_MS"
+# Stitching: "on" (the default) reads CloudWatch Logs to rejoin a trace cut at a payload
+# boundary (logship.stitch); "off" assembles each payload as it comes.
+STITCHING = "LOGSHIP_STITCHING"
+# A line stored this long after the line before it never continues it; also how long
+# after its last line was stored the Lambda waits for the rest of an open entry.
+STITCH_WAIT_MS = "LOGSHIP_STITCH_WAIT_MS"
 AWS_REGION = "AWS_REGION"  # set by the Lambda runtime
 
 DSN_VARIABLES = (SENTRY_DSN, DSN_SECRET_ARN, DSN_SSM_PARAMETER)
 DEFAULT_FLUSH_MARGIN_MS = 2000
+DEFAULT_STITCH_WAIT_MS = 6000  # the awslogs driver sends a batch at least every 5 s
+_SWITCH = {"on": True, "true": True, "1": True, "off": False, "false": False, "0": False}
 # Sentry's limits on tags (https://develop.sentry.dev/sdk/data-model/event-payloads/).
 MAX_TAG_KEY = 32
 MAX_TAG_VALUE = 200
@@ -58,6 +66,8 @@ class Settings:
     region: str = ""
     flush_margin_ms: int = DEFAULT_FLUSH_MARGIN_MS
     dsn_source: str = ""  # which variable the DSN came from, for the log line
+    stitching: bool = True
+    stitch_wait_ms: int = DEFAULT_STITCH_WAIT_MS
 
 
 def load_settings(environ: Mapping[str, str]) -> Settings:
@@ -75,8 +85,10 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         config_ref=environ.get(CONFIG, "").strip(),
         tags=parse_tags(environ.get(TAGS, "")),
         region=region,
-        flush_margin_ms=_parse_margin(environ.get(FLUSH_MARGIN_MS, "")),
+        flush_margin_ms=_parse_ms(FLUSH_MARGIN_MS, environ, DEFAULT_FLUSH_MARGIN_MS),
         dsn_source=dsn_source,
+        stitching=_parse_switch(STITCHING, environ, default=True),
+        stitch_wait_ms=_parse_ms(STITCH_WAIT_MS, environ, DEFAULT_STITCH_WAIT_MS),
     )
 
 
@@ -156,16 +168,26 @@ def parse_tags(text: str) -> tuple[tuple[str, str], ...]:
     return tuple(tags)
 
 
-def _parse_margin(text: str) -> int:
+def _parse_ms(name: str, environ: Mapping[str, str], default: int) -> int:
+    text = environ.get(name, "")
     if not text.strip():
-        return DEFAULT_FLUSH_MARGIN_MS
+        return default
     try:
-        margin = int(text)
+        value = int(text)
     except ValueError:
-        raise SettingsError(f"{FLUSH_MARGIN_MS}: {text!r} is not a whole number") from None
-    if margin < 0:
-        raise SettingsError(f"{FLUSH_MARGIN_MS}: {margin} is negative")
-    return margin
+        raise SettingsError(f"{name}: {text!r} is not a whole number") from None
+    if value < 0:
+        raise SettingsError(f"{name}: {value} is negative")
+    return value
+
+
+def _parse_switch(name: str, environ: Mapping[str, str], *, default: bool) -> bool:
+    text = environ.get(name, "").strip().lower()
+    if not text:
+        return default
+    if text not in _SWITCH:
+        raise SettingsError(f"{name}: {text!r} is not on or off")
+    return _SWITCH[text]
 
 
 def _client(service: str, region: str) -> Any:

@@ -209,11 +209,13 @@ def low_json_line(text: str, *, min_level: str) -> bool:
     return bool(level) and level_rank(level) < level_rank(min_level)
 
 
-def _below_minimum(record: LogRecord, min_level: str) -> bool:
+def below_minimum(record: LogRecord, min_level: str) -> bool:
     """Whether ``record`` is surely below ``min_level``, known at a fraction of a full parse.
 
     A JSON line whose level field is low or a text record whose first line
-    matches :func:`low_text_line`: parse_record turns these away.
+    matches :func:`low_text_line`: parse_record turns these away, whatever
+    lines may still follow (stitching reads on only for entries that can be
+    errors).
     """
     lines = record.lines
     if lines and lines[0].lstrip()[:1] == "{":
