@@ -329,3 +329,64 @@ def test_counts_are_exact_per_bucket(corpus: Any, deliver: Any) -> None:
     assert stitched <= continued
     kinds = Counter(summary["kind"] for summary in run.summaries)
     assert kinds == {"cloudwatch": len(payloads)}
+
+
+def multiline_payloads(payloads: list[Payload], *, errors_only: bool = False) -> list[Payload]:
+    """The corpus as the awslogs driver sends it with ``awslogs-multiline-pattern``.
+
+    One event per entry (its lines joined, the id and timestamp of its first line),
+    each stream's entries cut into payloads of 1 to 8 entries. ``errors_only``: as
+    a subscription filter pattern that passes only error entries would deliver.
+    """
+    events = {event[0]: event for p in payloads for event in p.events}
+    with gzip.open(CORPUS / "truth.json.gz", "rt", encoding="utf-8") as file:
+        truth = json.load(file)["entries"]
+    streams: dict[tuple[str, str], list[tuple[str, int, str]]] = defaultdict(list)
+    for entry in truth:
+        if errors_only and not entry["error"]:
+            continue
+        first = events[entry["event_ids"][0]]
+        text = "\n".join(events[i][2] for i in entry["event_ids"])
+        streams[entry["log_group"], entry["log_stream"]].append((first[0], first[1], text))
+    rng = random.Random(5)
+    out = []
+    for (group, stream), entries in streams.items():
+        entries.sort(key=lambda event: event[1])
+        start = 0
+        while start < len(entries):
+            size = rng.randint(1, 8)
+            out.append(Payload(group, stream, tuple(entries[start : start + size])))
+            start += size
+    rng.shuffle(out)
+    return out
+
+
+class TestMultilineEvents:
+    """With awslogs-multiline-pattern, one event is one entry: no trace is ever cut."""
+
+    @pytest.mark.parametrize("errors_only", [False, True])
+    def test_same_errors_without_stitching(
+        self, corpus: Any, deliver: Any, monkeypatch: pytest.MonkeyPatch, errors_only: bool
+    ) -> None:
+        """Every error shipped once, whole, with replay's fingerprint; no read needed.
+
+        ``errors_only``: a subscription filter pattern passing only error entries (the
+        cheap set-up this makes possible) loses nothing either.
+        """
+        payloads, _ = corpus
+        monkeypatch.setenv("LOGSHIP_STITCHING", "off")
+        aws_lambda.container.cache_clear()
+        run = deliver(multiline_payloads(payloads, errors_only=errors_only))
+        entries = error_entries()
+        figures = measure(run.events, entries, replay_fingerprints(payloads))
+        name = "multiline events" + (", errors only" if errors_only else "")
+        print(f"\nlambda ({name}): {figures.line(len(entries))}", file=sys.stderr)
+        # Exactly its lines: each entry's one event, and nothing joined to it.
+        assert all(e["contexts"]["cloudwatch"]["event_count"] == 1 for e in run.events)
+        assert figures.detected == len(entries)
+        assert figures.shipped_twice == 0
+        assert figures.bogus == 0
+        assert figures.same_fingerprint_as_replay == len(entries)
+        assert figures.f1 >= 0.99
+        for summary in run.summaries:
+            assert summary["balanced"], summary
