@@ -87,7 +87,9 @@ def exactly(event: dict[str, Any], entry: Entry, *, multiline: bool = False) -> 
     """
     cloudwatch = event["contexts"]["cloudwatch"]
     if multiline:
-        return tuple(cloudwatch["event_ids"]) == entry.event_ids[:1] == (entry.first_id,)
+        return tuple(cloudwatch["event_ids"]) == entry.event_ids[:1] and (
+            cloudwatch["event_count"] == 1
+        )
     listed = tuple(cloudwatch["event_ids"])
     own = cloudwatch["event_count"]
     read = event["extra"].get("logship_stitched_events", 0)
