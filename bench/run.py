@@ -134,6 +134,9 @@ def lambda_stage(port: int) -> Callable[[Sequence[LambdaEvent]], int]:
     """Stage (3): ``lambda_handler.handler`` per payload; returns the events shipped."""
     os.environ["SENTRY_DSN"] = dsn(port)
     os.environ.setdefault("AWS_REGION", "eu-west-1")
+    # Stitching reads CloudWatch Logs, which is not here: its cost is measured on its
+    # own, against moto (bench/stitching.py). Stage (3) is the path it leaves unread.
+    os.environ["LOGSHIP_STITCHING"] = "off"
     import lambda_handler
 
     context = _Context()
@@ -349,7 +352,12 @@ def handler_memory(payload: Payload, port: int) -> tuple[ChildRun, dict[str, Any
     with tempfile.TemporaryDirectory(prefix="logship-bench-") as directory:
         path = Path(directory) / "event.json"
         path.write_text(json.dumps(payload.lambda_event()), encoding="ascii")
-        env = {**os.environ, "SENTRY_DSN": dsn(port), "AWS_REGION": "eu-west-1"}
+        env = {
+            **os.environ,
+            "SENTRY_DSN": dsn(port),
+            "AWS_REGION": "eu-west-1",
+            "LOGSHIP_STITCHING": "off",
+        }
         child = run_child(
             [sys.executable, "-m", "bench.run", "--child-handler", str(path)], env=env
         )
@@ -462,6 +470,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-cold-start", action="store_true")
     parser.add_argument("--no-memory", action="store_true")
     parser.add_argument(
+        "--no-stitching", action="store_true", help="skip the cost of stitching (moto)"
+    )
+    parser.add_argument(
         "--big", action="store_true", help="also replay a 1 GB dump (takes minutes)"
     )
     parser.add_argument("--big-mb", type=int, default=1024, help="size of the --big dump (1024)")
@@ -522,6 +533,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not args.no_memory:
             print()
             print(memory_report(port, args))
+    if not args.no_stitching:
+        from bench.stitching import stitching_report
+
+        print()
+        print(stitching_report(corpus, args.runs))
     if args.big:
         print()
         print(big_report(args))

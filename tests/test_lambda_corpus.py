@@ -122,6 +122,7 @@ def deliver(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         monkeypatch.setenv("SENTRY_DSN", server.dsn)
         monkeypatch.setenv("AWS_REGION", REGION)
         monkeypatch.setenv("LOGSHIP_STITCH_WAIT_MS", str(WAIT_MS))
+        monkeypatch.setenv("LOGSHIP_STITCHING", "on")  # tests/conftest.py turns it off
         settings.clear_caches()
         aws_lambda.container.cache_clear()
         aws_lambda._log.cache_clear()
