@@ -160,7 +160,7 @@ class Stitcher:
                 got = got[:start]
             events[:0] = got
             fresh = _fresh_start(events, first_stored, self.wait_ms)
-            head = _last_start(events, fresh)
+            head = _last_start([event.message for event in events], fresh)
             if head is not None:
                 if len(events) - head >= self.limits.max_lines:
                     return (), f"its entry began more than {self.limits.max_lines} events earlier"
@@ -176,9 +176,12 @@ class Stitcher:
 
     def _open_entry(self, batch: LogBatch, before: tuple[ReadEvent, ...]) -> LogBatch | None:
         """The payload's events of its last entry, when reading on may complete an error."""
-        start = _last_start([_Line(m) for m in batch.messages], 0)
-        segment = _slice(batch, start or 0)
-        records = list(assemble([StitchedBatch(segment, () if start else before)], self.limits))
+        start = _last_start(batch.messages, 0)
+        # From the last line that surely begins an entry, the payload alone gives the
+        # stream's entries; without one, its whole entry may have begun before it.
+        segment = _slice(batch, start) if start is not None else batch
+        edge = () if start is not None else before
+        records = list(assemble([StitchedBatch(segment, edge)], self.limits))
         last = records[-1] if records else None
         if last is None or last.continued or last.event_ids[-1] != batch.event_ids[-1]:
             return None  # begun in an earlier payload: its head's invocation reads on
@@ -314,23 +317,14 @@ class Stitcher:
 # --- helpers ------------------------------------------------------------------------------
 
 
-class _Line:
-    """A message seen as its first line, for :func:`_last_start` (batch or read events)."""
-
-    __slots__ = ("message",)
-
-    def __init__(self, message: str) -> None:
-        self.message = message
-
-
 def _first_line(message: str) -> str:
     return message.partition("\n")[0].rstrip("\r")
 
 
-def _last_start(events: Sequence[ReadEvent | _Line], lowest: int) -> int | None:
-    """The index of the last event at or after ``lowest`` that surely begins an entry."""
-    for index in range(len(events) - 1, lowest - 1, -1):
-        if starts_entry(_first_line(events[index].message)):
+def _last_start(messages: Sequence[str], lowest: int) -> int | None:
+    """The index of the last message at or after ``lowest`` that surely begins an entry."""
+    for index in range(len(messages) - 1, lowest - 1, -1):
+        if starts_entry(_first_line(messages[index])):
             return index
     return None
 

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from logship.assemble import LineKind, State, assemble, classify, step
+from logship.assemble import LineKind, State, assemble, classify, starts_entry, step
 from logship.config import AssemblyLimits, Config
 from logship.pipeline import RunReport, errors
 from logship.records import LogEvent, LogRecord
@@ -147,6 +147,40 @@ class TestStep:
     def test_unknown_line_after_a_log_line_starts_an_entry(self) -> None:
         """A plain line after a log line is its own entry."""
         assert step(State.LOG, LineKind.UNKNOWN, INFO) == (False, State.LOG)
+
+
+class TestStartsEntry:
+    """``starts_entry``: the lines stitching may start assembling on (logship.stitch)."""
+
+    def test_never_joins_whatever_came_before(self) -> None:
+        """A line it accepts joins no open entry in any state (JUL's level line excepted).
+
+        Stitching starts a payload's last entry, and a read-back, on such a line and
+        trusts the state machine to give what the whole stream gives from there: a
+        change to ``step`` that lets one of these lines join must change it too.
+        """
+        from stitch_support import corpus_payloads
+        from trace_fixtures import fixture_texts
+
+        lines = {line for _, text in fixture_texts() for line in text.splitlines()}
+        lines.update(m for p in corpus_payloads() for _, _, m in p.events)
+        accepted = sorted(line for line in lines if starts_entry(line))
+        assert len(accepted) > 1_000
+        previous = ("", INFO, ERROR, "Nov 24, 2026 10:23:08 AM com.example.Demo main")
+        for line in accepted:
+            kind = classify(line)
+            for state in State:
+                for log_line in previous:
+                    joins, _ = step(state, kind, log_line)
+                    if joins:
+                        assert state is State.JUL, (line, state, log_line)
+
+    def test_continuations_are_not_starts(self) -> None:
+        """Frames, causes, blank lines and trace headers may continue an entry."""
+        for line in ("\tat com.x.Y.z(Y.java:1)", "Caused by: java.io.IOException: x", "", "  File"):
+            assert not starts_entry(line)
+        assert starts_entry(INFO)
+        assert not starts_entry("SEVERE: payment failed")  # under its JUL date line
 
 
 class TestFixtures:
