@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -23,7 +22,6 @@ from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 from hypothesis import given
 from hypothesis import strategies as st
-from moto import mock_aws
 
 from logship.cli import EXIT_FAILURE, EXIT_INPUT_PROBLEMS, EXIT_OK, EXIT_USAGE, build_parser, main
 from logship.cli import coverage as coverage_module
@@ -203,21 +201,6 @@ class Routed:
             return method(**params)
 
         return call
-
-
-@pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """A moto CloudWatch Logs with fake credentials; nothing leaves the process."""
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_CONFIG_FILE": "/nonexistent",
-        "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
-    }.items():
-        monkeypatch.setenv(name, value)
-    with mock_aws():
-        yield
 
 
 NOW = int(time.time() * 1000)
