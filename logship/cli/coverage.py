@@ -27,6 +27,7 @@ retries throttling and counts the calls.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import re
 import sys
@@ -159,7 +160,7 @@ class Survey:
 def judge(
     *,
     shipped: bool,
-    excluded: bool = False,
+    excluded: bool,
     decided: bool,
     last_event_ms: int | None,
     activity_known: bool,
@@ -494,8 +495,6 @@ def _check_args(args: argparse.Namespace) -> int:
 
 
 def _client(args: argparse.Namespace) -> Any:
-    import importlib
-
     exceptions = importlib.import_module("botocore.exceptions")
     try:
         return make_client(args.region or "", profile=args.profile, endpoint_url=args.endpoint_url)
