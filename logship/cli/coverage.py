@@ -272,7 +272,9 @@ def _cover(
     try:
         for page in reader.pages("describe_subscription_filters", logGroupName=name):
             subscriptions.extend(
-                Subscription("filter", str(item.get("filterName", "")), str(item["destinationArn"]))
+                Subscription(
+                    "filter", str(item.get("filterName", "")), str(item.get("destinationArn", ""))
+                )
                 for item in page.get("subscriptionFilters", ())
             )
     except LogsReadError as exc:
@@ -283,7 +285,8 @@ def _cover(
         if covers:
             subscriptions.append(Subscription("account-policy", policy.name, policy.destination))
         elif covers is False:
-            excluded = True
+            # Left out on purpose, by a policy that would otherwise count.
+            excluded = excluded or not wanted or policy.destination in wanted
         else:
             errors.append(f"account policy {policy.name}: unreadable selection criteria")
             decided = False

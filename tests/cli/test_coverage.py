@@ -319,6 +319,13 @@ class TestSurvey:
         reader = reader_for(account, [])
         assert statuses(reader, destinations=[CENTRAL])["/ecs/orders"] == MISSING
 
+    def test_exclusion_by_another_destinations_policy(self, account: Any) -> None:
+        """With --destination, a policy to elsewhere neither ships nor excludes a group."""
+        reader = reader_for(account, [policy_item(criteria(OWN_GROUP), destination=STREAM_ARN)])
+        assert statuses(reader, destinations=[CENTRAL])[OWN_GROUP] == MISSING
+        reader = reader_for(account, [policy_item(criteria(OWN_GROUP), destination=CENTRAL)])
+        assert statuses(reader, destinations=[CENTRAL])[OWN_GROUP] == EXCLUDED
+
     def test_access_denied_on_one_group(self, account: Any) -> None:
         """A denied filter lookup makes that group unknown; the others are still judged."""
         reader = reader_for(account, [], deny=("describe_subscription_filters", "/ecs/payments"))
