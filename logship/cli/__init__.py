@@ -12,9 +12,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from logship.cli import check_config, explain, pull, replay, report
+from logship.cli import check_config, coverage, explain, pull, replay, report
 
-SUBCOMMANDS = (replay, check_config, explain, pull, report)
+SUBCOMMANDS = (replay, check_config, explain, pull, report, coverage)
 
 # Exit statuses shared by every subcommand.
 EXIT_OK = 0
@@ -28,6 +28,7 @@ examples:
   logship pull --log-group /ecs/order-service --since 2h -o dump.json.gz
   logship replay dump.json.gz --config logship.toml
   logship report dump.json.gz --config logship.toml -o report.html
+  logship coverage --region eu-west-1      # which active log groups nothing ships
   logship COMMAND --help
 
 exit statuses: {EXIT_OK} ok, {EXIT_FAILURE} failure, {EXIT_USAGE} usage or config error, \

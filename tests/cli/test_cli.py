@@ -27,7 +27,7 @@ from logship.cli._style import Style, use_color
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "examples" / "sample-subscription-events.jsonl.gz"
-COMMANDS = ("replay", "check-config", "explain", "pull", "report")
+COMMANDS = ("replay", "check-config", "explain", "pull", "report", "coverage")
 
 
 class _Tty(io.StringIO):
@@ -66,7 +66,7 @@ class TestExitCodes:
 
 class TestHelp:
     def test_every_command_is_registered(self) -> None:
-        """The five commands are there, each from its own module."""
+        """The six commands are there, each from its own module."""
         assert tuple(subparsers()) == COMMANDS
         assert len(SUBCOMMANDS) == len(COMMANDS)
 
