@@ -537,7 +537,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bench.stitching import stitching_report
 
         print()
-        print(stitching_report(corpus, args.runs))
+        print(stitching_report(corpus, args.runs, error_share=args.error_share, seed=args.seed))
     if args.big:
         print()
         print(big_report(args))

@@ -1,6 +1,9 @@
 """What stitching costs: the Lambda path with and without reading the stream around payloads.
 
-The corpus's events are stored in an in-process moto CloudWatch Logs (``mock_aws``),
+Two cuts of the benchmark's corpus: payloads as large as CloudWatch Logs delivers them
+(the throughput stages'), and payloads of 4 to 16 KiB, what a service writing a few
+hundred lines per 5 s flush of the awslogs driver produces, where boundaries cut traces
+often. The events are stored in an in-process moto CloudWatch Logs (``mock_aws``),
 moved to the last hour (moto keeps 14 days). Each run calls
 :func:`logship.aws_lambda.handle` once per payload into a memory sink, with stitching
 on and off, interleaved run by run. Printed: the share of invocations that read, the
@@ -24,7 +27,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from bench.corpus import Corpus
+from bench.corpus import Corpus, build_corpus
 
 REGION = "eu-west-1"
 WAIT_MS = 1_000  # stored, then waited past: nothing more can continue an entry
@@ -53,7 +56,30 @@ def _store(client: Any, payloads: Sequence[tuple[str, str, list[tuple[str, int, 
             client.put_log_events(logGroupName=group, logStreamName=stream, logEvents=chunk)
 
 
-def stitching_report(corpus: Corpus, runs: int) -> str:
+SMALL_MB = 4.0  # the small-payload cut: enough boundaries for a per-read figure
+
+
+def stitching_report(corpus: Corpus, runs: int, *, error_share: float, seed: int) -> str:
+    """Both cuts of the corpus (see the module), each measured by :func:`measure_stitching`."""
+    small = build_corpus(
+        total_bytes=int(min(SMALL_MB * 2**20, corpus.inflated_bytes)),
+        error_share=error_share,
+        seed=seed,
+        min_payload=4 * 1024,
+        max_payload=16 * 1024,
+    )
+    return "\n".join(
+        (
+            "stitching (moto CloudWatch Logs in-process; the Lambda path into a memory sink,",
+            "with and without reading; a real GetLogEvents adds its round trip, tens of ms,",
+            "per read to the billed duration):",
+            measure_stitching("payloads up to 1 MB", corpus, runs),
+            measure_stitching("payloads of 4-16 KiB", small, runs),
+        )
+    )
+
+
+def measure_stitching(name: str, corpus: Corpus, runs: int) -> str:
     """Store the corpus in moto, run the Lambda path with and without stitching, compare."""
     import boto3
     from botocore.config import Config as BotoConfig
@@ -92,7 +118,7 @@ def stitching_report(corpus: Corpus, runs: int) -> str:
         seconds: dict[str, list[float]] = {name: [] for name in variants}
         summaries: list[dict[str, Any]] = []
         for _ in range(max(1, runs)):
-            for name, settings in variants.items():
+            for variant, settings in variants.items():
                 reader = LogsReader(client=client)
                 event_settings = event_settings_for(settings, config)
                 sink = MemorySink()
@@ -111,8 +137,8 @@ def stitching_report(corpus: Corpus, runs: int) -> str:
                             reader=reader,
                         )
                     )
-                seconds[name].append(time.perf_counter() - began)
-                if name == "on":
+                seconds[variant].append(time.perf_counter() - began)
+                if variant == "on":
                     summaries = out
     off, on = statistics.median(seconds["off"]), statistics.median(seconds["on"])
     invocations = len(summaries)
@@ -124,14 +150,13 @@ def stitching_report(corpus: Corpus, runs: int) -> str:
     per_read = (on - off) / reads * 1000 if reads else 0.0
     return "\n".join(
         (
-            f"stitching (moto CloudWatch Logs in-process, {invocations} payloads stored in "
-            f"{stored_s:.1f} s; median of {max(1, runs)}):",
-            f"  invocations that read: {reading} of {invocations} "
+            f"  {name}: {invocations} payloads (stored in {stored_s:.1f} s), median of "
+            f"{max(1, runs)}",
+            f"    invocations that read: {reading} of {invocations} "
             f"({reading / invocations:.0%}); reads: {reads}; entries stitched: {stitched}; "
             f"events continued: {continued}; edges failed: {failed}",
-            f"  Lambda path (memory sink) without stitching {off:.3f} s, with {on:.3f} s "
-            f"({(on - off) / off:+.1%}); {per_read:.2f} ms of logship's work per read",
-            "  (a real GetLogEvents adds its round trip, tens of ms, per read: billed time)",
+            f"    without stitching {off:.3f} s, with {on:.3f} s ({(on - off) / off:+.1%}); "
+            f"{per_read:.2f} ms of logship's work per read",
         )
     )
 
