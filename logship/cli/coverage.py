@@ -38,9 +38,9 @@ from typing import Any
 
 from logship.cloudwatch import LogsReader, LogsReadError, make_client
 from logship.exceptions import LogshipError
+from logship.pull import PullError, iso, parse_duration
 
 from ._progress import Progress, human_bytes
-from .pull import PullError, iso, parse_duration
 
 EPILOG = """\
 examples:
