@@ -52,7 +52,16 @@ from itertools import compress, count, islice
 from .config import AssemblyLimits
 from .records import LogBatch, LogEvent, LogRecord, ReadEvent, StitchedBatch
 
-__all__ = ["FastLane", "LineKind", "State", "assemble", "classify", "starts_entry", "step"]
+__all__ = [
+    "FastLane",
+    "LineKind",
+    "State",
+    "ascending",
+    "assemble",
+    "classify",
+    "starts_entry",
+    "step",
+]
 
 
 class State(IntEnum):
@@ -645,7 +654,7 @@ class _Stream:
         origin = (batch.owner, batch.region, batch.batch_item)
         if not timestamps:
             return
-        if timestamps[0] < self.max_ts or not _ascending(timestamps):
+        if timestamps[0] < self.max_ts or not ascending(timestamps):
             for index, timestamp in enumerate(timestamps):
                 item: _Pending = (timestamp, seq + index, ids[index], messages[index], origin, None)
                 self._push(item)
@@ -812,7 +821,8 @@ class _Stream:
         self.state = state
 
 
-def _ascending(values: Sequence[int]) -> bool:
+def ascending(values: Sequence[int]) -> bool:
+    """Whether ``values`` never decrease (the loop in C)."""
     return all(map(operator.le, values, islice(values, 1, None)))
 
 

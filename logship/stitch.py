@@ -41,10 +41,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from itertools import pairwise
 from typing import Any
 
-from .assemble import assemble, starts_entry
+from .assemble import ascending, assemble, starts_entry
 from .cloudwatch import LogsReader
 from .config import AssemblyLimits
 from .parse import below_minimum
@@ -109,7 +108,7 @@ class Stitcher:
         """
         pending: list[_Tail] = []
         for item in _batches(items):
-            if not isinstance(item, LogBatch) or not _ascending(item.timestamps):
+            if not isinstance(item, LogBatch) or not ascending(item.timestamps):
                 yield item  # a payload out of order is assembled as it is, unread
                 continue
             begun = self._begin(item, report)
@@ -405,10 +404,6 @@ def _slice(batch: LogBatch, start: int) -> LogBatch:
         timestamps=batch.timestamps[start:],
         messages=batch.messages[start:],
     )
-
-
-def _ascending(values: Sequence[int]) -> bool:
-    return all(a <= b for a, b in pairwise(values))
 
 
 def _failure(what: str, exc: Exception) -> str:
