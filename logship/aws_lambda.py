@@ -236,8 +236,7 @@ def handle(
     if reader is not None and settings.stitching:
         stitcher = Stitcher(
             reader,
-            config.assembly,
-            min_level=config.min_level,
+            config,
             budget=budget,
             wait_ms=settings.stitch_wait_ms,
             wall_ms=wall_ms,

@@ -43,10 +43,10 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .assemble import ascending, assemble, starts_entry
+from .assemble import LineKind, ascending, assemble, classify, starts_entry
 from .cloudwatch import LogsReader
-from .config import AssemblyLimits
-from .parse import below_minimum
+from .config import Config
+from .parse import below_minimum, parse_record
 from .pipeline import Item, RunReport
 from .records import InputProblem, LogBatch, LogEvent, ReadEvent, StitchedBatch
 
@@ -86,16 +86,15 @@ class Stitcher:
     def __init__(
         self,
         reader: LogsReader,
-        limits: AssemblyLimits,
+        config: Config,
         *,
-        min_level: str,
         budget: Budget,
         wait_ms: int = DEFAULT_WAIT_MS,
         wall_ms: Callable[[], int] | None = None,
     ) -> None:
         self.reader = reader
-        self.limits = limits
-        self.min_level = min_level
+        self.config = config
+        self.limits = config.assembly
         self.budget = budget
         self.wait_ms = wait_ms
         self.wall_ms = wall_ms or (lambda: int(time.time() * 1000))
@@ -124,7 +123,7 @@ class Stitcher:
     def _begin(self, batch: LogBatch, report: RunReport) -> StitchedBatch | _Tail:
         before: tuple[ReadEvent, ...] = ()
         head_cut = ""
-        if not starts_entry(_first_line(batch.messages[0])):
+        if self._may_continue(batch):
             try:
                 before, head_cut = self._read_before(batch, report)
             except Exception as exc:  # a failed read never fails the batch
@@ -137,6 +136,26 @@ class Stitcher:
         tail = _Tail(batch, before, head_cut, entry)
         self._advance(tail, report)
         return self._finish(tail) if tail.due_ms == 0 else tail
+
+    def _may_continue(self, batch: LogBatch) -> bool:
+        """Whether the payload's first lines may continue an entry in a way that matters.
+
+        Not when its first line surely begins an entry. Not either when its lines up
+        to the first such line are plain (no log prefix, no trace shape) and make no
+        error on their own: plain lines continue only a trace, whose own invocation
+        reads them forward, and alone they ship nothing. This spares the read for
+        every payload of a service that prints unprefixed lines (they count as not
+        errors here rather than ``events_continued``).
+        """
+        messages = batch.messages
+        if starts_entry(_first_line(messages[0])):
+            return False
+        end = _first_start(messages)
+        lines = [line for message in messages[:end] for line in message.split("\n")]
+        if any(classify(line) is not LineKind.UNKNOWN for line in lines):
+            return True  # a frame, a cause, a blank line: the shapes of a trace's middle
+        plain = StitchedBatch(_slice(batch, 0, end))
+        return any(parse_record(r, self.config) for r in assemble([plain], self.limits))
 
     def _read_before(self, batch: LogBatch, report: RunReport) -> tuple[tuple[ReadEvent, ...], str]:
         """The events before ``batch`` from the last line that begins an entry fresh, or a cut."""
@@ -184,7 +203,7 @@ class Stitcher:
         last = records[-1] if records else None
         if last is None or last.continued or last.event_ids[-1] != batch.event_ids[-1]:
             return None  # begun in an earlier payload: its head's invocation reads on
-        if below_minimum(replace(last, lines=last.lines[:1]), self.min_level):
+        if below_minimum(replace(last, lines=last.lines[:1]), self.config.min_level):
             return None  # no line that follows makes an INFO entry an error
         return _slice(batch, batch.event_ids.index(last.event_ids[0]))
 
@@ -328,6 +347,14 @@ def _last_start(messages: Sequence[str], lowest: int) -> int | None:
     return None
 
 
+def _first_start(messages: Sequence[str]) -> int:
+    """The index of the first message that surely begins an entry, or their count."""
+    for index, message in enumerate(messages):
+        if starts_entry(_first_line(message)):
+            return index
+    return len(messages)
+
+
 def _fresh_start(events: Sequence[ReadEvent], next_stored: int, wait_ms: int) -> int:
     """Where the events before a line stored at ``next_stored`` stop mattering to it.
 
@@ -395,14 +422,14 @@ def _read_events(page: Mapping[str, Any]) -> list[ReadEvent]:
     return events
 
 
-def _slice(batch: LogBatch, start: int) -> LogBatch:
-    if start == 0:
+def _slice(batch: LogBatch, start: int, end: int | None = None) -> LogBatch:
+    if start == 0 and end is None:
         return batch
     return replace(
         batch,
-        event_ids=batch.event_ids[start:],
-        timestamps=batch.timestamps[start:],
-        messages=batch.messages[start:],
+        event_ids=batch.event_ids[start:end],
+        timestamps=batch.timestamps[start:end],
+        messages=batch.messages[start:end],
     )
 
 
