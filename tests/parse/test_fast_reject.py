@@ -122,7 +122,7 @@ class TestFastReject:
     )
     def test_common_info_lines_are_rejected_early(self, line: str) -> None:
         """The common INFO shapes never reach the full parse (it would reject them too)."""
-        assert logship.parse._below_minimum(_record((line,)), "error")
+        assert logship.parse.below_minimum(_record((line,)), "error")
         assert _both(_record((line,)), Config()) == (None, None)
 
     @pytest.mark.parametrize(
@@ -137,20 +137,20 @@ class TestFastReject:
     )
     def test_ambiguous_records_take_the_full_path(self, lines: tuple[str, ...]) -> None:
         """Records the fast pattern cannot vouch for are left to the full parse."""
-        assert not logship.parse._below_minimum(_record(lines), "error")
+        assert not logship.parse.below_minimum(_record(lines), "error")
 
     def test_multi_line_record_is_rejected_by_its_first_line(self) -> None:
         """A text record's level is its first line's: a trace below an INFO line changes nothing."""
         lines = ("2024-05-01 12:00:00 INFO retrying", "java.lang.IllegalStateException: x")
-        assert logship.parse._below_minimum(_record(lines), "error")
+        assert logship.parse.below_minimum(_record(lines), "error")
         assert _both(_record(lines), Config()) == (None, None)
 
     def test_warning_passes_when_the_minimum_is_warning(self) -> None:
         """The rejected levels follow config.min_level."""
         line = "2024-05-01 12:00:00,123 WARN [main] c.s.Order - slow"
-        assert logship.parse._below_minimum(_record((line,)), "error")
-        assert not logship.parse._below_minimum(_record((line,)), "warning")
-        assert not logship.parse._below_minimum(_record((line,)), "trace")
+        assert logship.parse.below_minimum(_record((line,)), "error")
+        assert not logship.parse.below_minimum(_record((line,)), "warning")
+        assert not logship.parse.below_minimum(_record((line,)), "trace")
 
 
 _STAMPS = st.sampled_from(
