@@ -25,15 +25,15 @@ Every invocation writes one JSON summary line whose counts add up:
 from __future__ import annotations
 
 import functools
-import json
+import logging
 import os
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
-from typing import Any, Protocol, TextIO
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
+
+import structlog
 
 from .cloudwatch import LogsReader
 from .config import Config
@@ -47,6 +47,9 @@ from .scrub import scrubber_for
 from .settings import Settings, load_config, load_settings
 from .sink import SentrySink, Sink
 from .stitch import Stitcher
+
+if TYPE_CHECKING:
+    from structlog.typing import FilteringBoundLogger
 
 MAX_LOGGED_FAILURES = 10  # failure examples in the summary line; the counts are exact
 
@@ -68,66 +71,26 @@ class Container:
     reader: LogsReader | None  # stitching's; its boto3 client is made on the first read
 
 
-class JsonLineLogger:
-    """Writes one JSON object per line: the function's own log (the run summary, setup errors).
+def make_logger(out: TextIO | None = None) -> FilteringBoundLogger:
+    """The function's own logger: one JSON object per line on ``out`` (stdout), from INFO up.
 
-    The line is structlog's JSON, byte for byte: what structlog writes with
-    ``add_log_level``, ``TimeStamper(fmt="iso", utc=True)`` and ``JSONRenderer()``
-    behind a logger filtering at INFO (``tests/test_aws_lambda.py`` checks it
-    against structlog itself): the fields in call order, then ``event``,
-    ``level`` and ``timestamp``. It is written here rather than by structlog
-    because importing structlog costs 10 to 14 ms of the Lambda's cold start
-    (its package imports every submodule), about a third of what the 1.5x
-    target leaves logship beside sentry-sdk, for one line per invocation.
+    structlog's ``add_log_level``, ``TimeStamper(fmt="iso", utc=True)`` and
+    ``JSONRenderer``: the fields in call order, then ``event``, ``level`` and
+    ``timestamp``. The function owns this logger: nothing process-wide
+    (``structlog.configure``, the ``logging`` tree) is read for it or touched.
     """
-
-    __slots__ = ("_out",)
-
-    def __init__(self, out: TextIO) -> None:
-        self._out = out
-
-    def debug(self, event: str, **fields: Any) -> None:
-        """Dropped: the function logs at INFO and above."""
-
-    def info(self, event: str, **fields: Any) -> None:
-        """Write an ``info`` line."""
-        self._write("info", event, fields)
-
-    def warning(self, event: str, **fields: Any) -> None:
-        """Write a ``warning`` line."""
-        self._write("warning", event, fields)
-
-    def error(self, event: str, **fields: Any) -> None:
-        """Write an ``error`` line."""
-        self._write("error", event, fields)
-
-    def _write(self, level: str, event: str, fields: dict[str, Any]) -> None:
-        fields["event"] = event
-        fields["level"] = level
-        fields["timestamp"] = datetime.now(tz=UTC).isoformat().replace("+00:00", "Z")
-        line = json.dumps(fields, default=_json_fallback)
-        with _WRITE_LOCK:  # one whole line at a time, as structlog's PrintLogger
-            print(line, file=self._out, flush=True)
-
-
-_WRITE_LOCK = threading.Lock()
-
-
-def _json_fallback(value: object) -> object:
-    """structlog's fallback for values JSON cannot encode: ``__structlog__()``, else repr."""
-    try:
-        return value.__structlog__()  # type: ignore[attr-defined]  # any object may have it
-    except AttributeError:
-        return repr(value)
-
-
-def make_logger(out: TextIO | None = None) -> JsonLineLogger:
-    """A logger writing one JSON object per line to ``out`` (stdout).
-
-    The function owns its logger: nothing process-wide (``structlog.configure``,
-    the ``logging`` tree) is touched.
-    """
-    return JsonLineLogger(out or sys.stdout)
+    logger: FilteringBoundLogger = structlog.wrap_logger(
+        structlog.PrintLogger(out or sys.stdout),
+        processors=[
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.JSONRenderer(),
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
+        context_class=dict,
+        cache_logger_on_first_use=True,
+    )
+    return logger
 
 
 def event_settings_for(settings: Settings, config: Config) -> EventSettings:
@@ -202,7 +165,7 @@ def handle(
     config: Config,
     event_settings: EventSettings,
     sink: Sink,
-    log: Any = None,
+    log: FilteringBoundLogger | None = None,
     clock: Callable[[], float] = time.monotonic,
     reader: LogsReader | None = None,
     wall_ms: Callable[[], int] | None = None,
@@ -266,7 +229,11 @@ def handle(
 
 
 def _log_summary(
-    log: Any, summary: dict[str, Any], report: RunReport, delivery: Delivery, duration_s: float
+    log: FilteringBoundLogger,
+    summary: dict[str, Any],
+    report: RunReport,
+    delivery: Delivery,
+    duration_s: float,
 ) -> None:
     fields: dict[str, Any] = dict(summary)
     fields["duration_ms"] = round(duration_s * 1000)

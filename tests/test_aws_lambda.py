@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import logging
 import re
 import subprocess
 import sys
@@ -37,7 +36,7 @@ from lambda_payloads import (
 )
 
 from logship import aws_lambda
-from logship.aws_lambda import JsonLineLogger, event_settings_for, handle, make_logger
+from logship.aws_lambda import event_settings_for, handle, make_logger
 from logship.config import Config
 from logship.event import EventSettings
 from logship.exceptions import DeliveryError
@@ -52,7 +51,6 @@ ROOT = Path(__file__).resolve().parents[1]
 LAZY = (
     "boto3",  # only for a DSN or rules file kept in Secrets Manager, SSM or S3
     "botocore",
-    "structlog",  # the summary line is written by aws_lambda.JsonLineLogger
     "tomllib",  # only with a rules file
     "regex",  # only with a rules file's message or scrub patterns
     "difflib",  # only to suggest a key in a config error
@@ -324,7 +322,8 @@ class TestLambdaHandler:
         )
         loaded = set(json.loads(out.stdout))
         assert not loaded & set(LAZY)
-        assert {"sentry_sdk", "logship.pipeline", "logship.rules._decide"} <= loaded
+        # structlog writes the summary line: loaded by the entry point, by design.
+        assert {"sentry_sdk", "structlog", "logship.pipeline", "logship.rules._decide"} <= loaded
 
     def test_lazy_modules_exist(self) -> None:
         """Every name in :data:`LAZY` is importable, so the test above cannot pass on a typo."""
@@ -332,43 +331,27 @@ class TestLambdaHandler:
         subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, timeout=120)
 
 
-def structlog_logger(out: io.StringIO) -> Any:
-    """The logger the function used before it wrote its own lines: the reference output."""
-    return structlog.wrap_logger(
-        structlog.PrintLogger(out),
-        processors=[
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.JSONRenderer(sort_keys=False),
-        ],
-        wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
-    )
+ISO_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?Z")
 
 
-ISO_UTC = re.compile(r'"timestamp": "\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?Z"')
-
-
-def logged_lines(make: Any, calls: list[tuple[str, str, dict[str, Any]]]) -> list[str]:
-    """What ``make(out)`` writes for ``calls``, each timestamp (checked) made a placeholder."""
+def logged(calls: list[tuple[str, str, dict[str, Any]]]) -> list[str]:
+    """The lines :func:`make_logger` writes for ``calls`` ((level, event, fields) each)."""
     out = io.StringIO()
-    log = make(out)
+    log = make_logger(out)
     for level, event, fields in calls:
         getattr(log, level)(event, **fields)
-    lines = out.getvalue().splitlines()
-    for line in lines:
-        assert len(ISO_UTC.findall(line)) == 1, line
-    return [ISO_UTC.sub('"timestamp": "T"', line) for line in lines]
+    return out.getvalue().splitlines()
 
 
 class Described:
-    """A value with structlog's ``__structlog__`` hook, which both loggers must call."""
+    """A value with structlog's ``__structlog__`` hook, which the renderer calls."""
 
     def __structlog__(self) -> str:
         return "described"
 
 
 class Opaque:
-    """A value JSON cannot encode and without the hook: both loggers fall back to repr."""
+    """A value JSON cannot encode and without the hook: rendered as its repr."""
 
     def __repr__(self) -> str:
         return "<opaque>"
@@ -382,38 +365,63 @@ JSON_VALUES = st.recursive(
 FIELD_NAMES = st.text(st.characters(categories=("L", "N"), include_characters="_"), min_size=1)
 
 
-class TestJsonLineLogger:
-    def test_summary_lines_match_structlog(self) -> None:
-        """The handler's calls write byte for byte what structlog wrote, timestamp aside."""
-        calls: list[tuple[str, str, dict[str, Any]]] = [
-            ("info", "logship.run", {"kind": "cloudwatch", "events_received": 3, "balanced": True}),
-            ("warning", "logship.run", {"problem_examples": ["p.json:1: bad"], "duration_ms": 0}),
-            ("error", "logship.run", {"failure_examples": [{"event_id": "a", "reason": "503"}]}),
-            ("error", "logship.setup_failed", {"error": "SettingsError: no Sentry DSN: \u00e9"}),
-            ("info", "odd values", {"set": {1}, "bytes": b"x", "hook": Described(), "o": Opaque()}),
-            ("info", "level given", {"level": "mine", "timestamp": "mine", "x": 1.5}),
-            ("debug", "dropped", {"at": "debug"}),
-        ]
-        mine = logged_lines(make_logger, calls)
-        assert mine == logged_lines(structlog_logger, calls)
-        assert len(mine) == len(calls) - 1  # debug is filtered, as at INFO
+class TestMakeLogger:
+    def test_summary_line_shape(self) -> None:
+        """One JSON object per call: the fields in call order, then event, level, timestamp."""
+        (line,) = logged([("info", "logship.run", {"kind": "cloudwatch", "balanced": True})])
+        parsed = json.loads(line)
+        assert list(parsed) == ["kind", "balanced", "event", "level", "timestamp"]
+        assert parsed["event"] == "logship.run"
+        assert parsed["level"] == "info"
+        assert ISO_UTC.fullmatch(parsed["timestamp"])
+
+    def test_levels_from_info_up(self) -> None:
+        """warning and error are written with their level; debug is dropped."""
+        lines = logged(
+            [
+                ("debug", "dropped", {}),
+                ("warning", "logship.run", {"problem_examples": ["p.json:1: bad"]}),
+                ("error", "logship.setup_failed", {"error": "SettingsError: no DSN: \u00e9"}),
+            ]
+        )
+        assert [json.loads(line)["level"] for line in lines] == ["warning", "error"]
+        assert json.loads(lines[1])["error"] == "SettingsError: no DSN: \u00e9"
+
+    def test_values_json_cannot_encode(self) -> None:
+        """structlog's fallbacks: the ``__structlog__`` hook, else repr."""
+        (line,) = logged([("info", "odd", {"hook": Described(), "o": Opaque(), "b": b"x"})])
+        assert json.loads(line) | {"timestamp": "T"} == {
+            "hook": "described",
+            "o": "<opaque>",
+            "b": "b'x'",
+            "event": "odd",
+            "level": "info",
+            "timestamp": "T",
+        }
 
     @given(
-        level=st.sampled_from(["debug", "info", "warning", "error"]),
+        level=st.sampled_from(["info", "warning", "error"]),
         event=st.text(max_size=20),
         fields=st.dictionaries(FIELD_NAMES, JSON_VALUES, max_size=5),
     )
-    def test_any_fields_match_structlog(
-        self, level: str, event: str, fields: dict[str, Any]
-    ) -> None:
-        """For any JSON fields, level and event the line is the one structlog writes."""
-        fields.pop("event", None)  # the event is the positional argument of both loggers
-        calls = [(level, event, fields)]
-        assert logged_lines(make_logger, calls) == logged_lines(structlog_logger, calls)
+    def test_any_fields_round_trip(self, level: str, event: str, fields: dict[str, Any]) -> None:
+        """For any JSON fields the line parses back to them, with event and level."""
+        for reserved in ("event", "level", "timestamp"):
+            fields.pop(reserved, None)
+        (line,) = logged([(level, event, fields)])
+        parsed = json.loads(line)
+        assert ISO_UTC.fullmatch(parsed.pop("timestamp"))
+        assert parsed == {**fields, "event": event, "level": level}
+
+    def test_global_structlog_untouched(self) -> None:
+        """Making and using the logger configures nothing process-wide."""
+        before = structlog.get_config()
+        configured = structlog.is_configured()
+        logged([("info", "hello", {"n": 1})])
+        assert structlog.get_config() == before
+        assert structlog.is_configured() is configured
 
     def test_writes_to_stdout_by_default(self, capsys: pytest.CaptureFixture[str]) -> None:
         """Without ``out`` the line goes to sys.stdout, where Lambda collects it."""
-        logger = make_logger()
-        assert isinstance(logger, JsonLineLogger)
-        logger.info("hello", n=1)
+        make_logger().info("hello", n=1)
         assert json.loads(capsys.readouterr().out)["event"] == "hello"

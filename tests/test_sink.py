@@ -5,7 +5,6 @@ from __future__ import annotations
 import gzip
 import socket
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,11 +14,12 @@ from email.utils import format_datetime
 from typing import Any
 
 import pytest
-from fakesentry import PUBLIC_KEY, Reply, Request, fake_sentry, refused_dsn
+from fakesentry import PUBLIC_KEY, FakeTime, Reply, Request, fake_sentry, refused_dsn
 
 from logship.exceptions import SettingsError
 from logship.sink import (
     GZIP_MIN_BYTES,
+    Endpoint,
     MemorySink,
     RetryPolicy,
     SentrySink,
@@ -109,11 +109,32 @@ class TestRedactDsn:
         """A non-default port is part of where events go, so it stays."""
         assert redact_dsn("http://k@127.0.0.1:8000/1") == "http://***@127.0.0.1:8000/1"
 
+    def test_secret_and_path_prefix(self) -> None:
+        """A legacy secret key is removed too; a path prefix stays."""
+        dsn = "https://public:s3cret@sentry.example.com/sentry/7"
+        assert redact_dsn(dsn) == "https://***@sentry.example.com/sentry/7"
+
+
+class TestEndpoint:
+    def test_as_sentry_sdk_reads_the_dsn(self) -> None:
+        """The envelope URL and auth header are those the DSN format defines."""
+        endpoint = Endpoint.parse("https://public:s3cret@sentry.example.com:8443/sentry/7")
+        assert endpoint.url == "https://sentry.example.com:8443/sentry/api/7/envelope/"
+        assert endpoint.auth == (
+            "Sentry sentry_key=public, sentry_version=7, sentry_client=logship/0.1,"
+            " sentry_secret=s3cret"
+        )
+
+    def test_default_port_left_out(self) -> None:
+        """The scheme's own port is not written into the URL."""
+        endpoint = Endpoint.parse(f"https://{PUBLIC_KEY}@o1.ingest.sentry.io:443/42")
+        assert endpoint.url == "https://o1.ingest.sentry.io/api/42/envelope/"
+
 
 class TestSentrySink:
     def test_delivers_the_event_as_built(self) -> None:
-        """The server receives our event_id, tags and level; the client adds no server_name,
-        release or environment of its own."""
+        """The server receives the event exactly as built: nothing added (no server_name,
+        release, environment or sdk), nothing changed."""
         with fake_sentry() as server:
             sink = SentrySink(server.dsn, policy=FAST)
             sent = event(tags={"service": "orders"})
@@ -123,12 +144,13 @@ class TestSentrySink:
         assert result.delivered == (sent["event_id"],)
         assert result.attempts == 1
         (received,) = server.events
-        assert received["event_id"] == sent["event_id"]
-        assert received["tags"] == {"service": "orders"}
-        assert received["platform"] == "java"
-        for key in ("server_name", "release", "environment"):
-            assert key not in received
-        assert f"sentry_key={PUBLIC_KEY}" in server.requests[0].auth
+        assert received == sent
+        (request,) = server.requests
+        assert request.envelope_headers["event_id"] == sent["event_id"]
+        assert (
+            request.auth
+            == f"Sentry sentry_key={PUBLIC_KEY}, sentry_version=7, sentry_client=logship/0.1"
+        )
 
     def test_many_events_each_delivered_once(self) -> None:
         """Concurrent sending delivers every event exactly once."""
@@ -157,22 +179,21 @@ class TestSentrySink:
         assert len(server.events) == 1
 
     def test_honours_retry_after(self) -> None:
-        """After a 429 with Retry-After: 1 the next attempt waits at least that second."""
+        """After a 429 with Retry-After: 1 the next attempt waits that second."""
 
         def limited_once(request: Request) -> Reply:
             if request.number == 1:
                 return Reply(429, (("Retry-After", "1"),))
             return Reply()
 
+        fake = FakeTime()
         with fake_sentry(limited_once) as server:
-            sink = SentrySink(server.dsn, policy=FAST)
+            sink = SentrySink(server.dsn, policy=FAST, clock=fake.clock, sleep=fake.sleep)
             sent = event()
             sink.send(sent)
-            started = time.monotonic()
             result = sink.flush(5)
-            elapsed = time.monotonic() - started
         assert result.delivered == (sent["event_id"],)
-        assert elapsed >= 1.0
+        assert fake.slept == [1.0]
         assert len(server.events) == 1
 
     def test_honours_sentry_rate_limits_header(self) -> None:
@@ -183,27 +204,28 @@ class TestSentrySink:
                 return Reply(429, (("X-Sentry-Rate-Limits", "1:error:key"),))
             return Reply()
 
+        fake = FakeTime()
         with fake_sentry(limited_once) as server:
-            sink = SentrySink(server.dsn, policy=FAST)
+            sink = SentrySink(server.dsn, policy=FAST, clock=fake.clock, sleep=fake.sleep)
             sink.send(event())
-            started = time.monotonic()
             result = sink.flush(5)
         assert result.ok
-        assert time.monotonic() - started >= 1.0
+        assert result.attempts == 2
+        # A backoff, then the rest of the limited second.
+        assert fake.total == pytest.approx(1.0)
 
     def test_rate_limit_past_deadline_fails_fast(self) -> None:
         """A Retry-After longer than the time left fails at once instead of sleeping."""
+        fake = FakeTime()
         with fake_sentry(lambda _: Reply(429, (("Retry-After", "60"),))) as server:
-            sink = SentrySink(server.dsn, policy=FAST)
+            sink = SentrySink(server.dsn, policy=FAST, clock=fake.clock, sleep=fake.sleep)
             sent = [event(), event(), event()]
             for item in sent:
                 sink.send(item)
-            started = time.monotonic()
             result = sink.flush(3)
-            elapsed = time.monotonic() - started
         assert result.delivered == ()
         assert result.failed_ids == {e["event_id"] for e in sent}
-        assert elapsed < 2
+        assert fake.slept == []
         assert all("rate limited" in f.reason or "429" in f.reason for f in result.failed)
         # One worker learns of the limit; the others stop asking once they know.
         assert len(server.requests) <= 3
@@ -221,26 +243,27 @@ class TestSentrySink:
         assert len(server.requests) == 1
 
     def test_hanging_server_fails_within_deadline(self) -> None:
-        """A server that never answers costs the deadline, not more."""
+        """A server slower than the deadline costs the deadline, not more: the attempt's
+        timeout is cut to the time left (its own 30 s would have seen the answer)."""
+        patient = RetryPolicy(attempt_timeout_s=30, connect_timeout_s=0.5, backoff_base_s=0.02)
+        fake = FakeTime(follow_real_time=True)
         with fake_sentry(lambda _: Reply(delay_s=3)) as server:
-            sink = SentrySink(server.dsn, policy=FAST)
+            sink = SentrySink(server.dsn, policy=patient, clock=fake.clock, sleep=fake.sleep)
             sink.send(event())
-            started = time.monotonic()
             result = sink.flush(1.2)
-            elapsed = time.monotonic() - started
         assert not result.ok
         assert "timed out" in result.failed[0].reason
-        assert elapsed < 2.0
+        assert result.attempts == 1
 
     def test_refused_connection_retried_until_deadline(self) -> None:
         """A refused port is retried with backoff and then reported, without the DSN."""
         dsn = refused_dsn()
-        sink = SentrySink(dsn, policy=FAST)
+        fake = FakeTime()
+        sink = SentrySink(dsn, policy=FAST, clock=fake.clock, sleep=fake.sleep)
         sent = event()
         sink.send(sent)
-        started = time.monotonic()
         result = sink.flush(0.5)
-        assert time.monotonic() - started < 1.5
+        assert fake.total <= 0.5  # backoff, never past the deadline
         (failure,) = result.failed
         assert failure.event_id == sent["event_id"]
         assert "connection" in failure.reason
@@ -250,9 +273,11 @@ class TestSentrySink:
 
     def test_invalid_dsn_not_quoted(self) -> None:
         """A malformed DSN is rejected without echoing it."""
-        with pytest.raises(SettingsError) as info:
-            SentrySink("ftp://secretkey@host/1")
-        assert "secretkey" not in str(info.value)
+        for dsn in ("ftp://secretkey@host/1", "https://secretkey@host/", "https://host/1", "x"):
+            with pytest.raises(SettingsError) as info:
+                SentrySink(dsn)
+            assert "secretkey" not in str(info.value)
+            assert redact_dsn(dsn) == "<invalid DSN>"
 
     def test_flush_without_events(self) -> None:
         """Flushing an idle sink makes no request."""

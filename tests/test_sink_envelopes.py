@@ -1,82 +1,42 @@
-"""Tests for logship.sink.DirectEnvelopes: the shortcut past Client.capture_event.
+"""Tests for the envelopes logship.sink.SentrySink posts.
 
-The shortcut must change nothing but speed: for every event it accepts, the
-envelope bytes (headers, item header, event JSON) are those sentry-sdk's
-``capture_event`` would hand the transport, with the clock frozen so that
-``sent_at`` and a filled-in ``timestamp`` agree. Checked on the events logship
-builds from the evaluation corpus, the trace fixtures and the benchmark corpus,
-and on generated variations that touch every rewrite capture_event can make
-(scrubbed keys, databag trimming, in_app, non-JSON values, transaction parts).
+Each event goes out as built: in an envelope of its own (sentry-sdk's public
+``Envelope``), with our ``event_id`` in the header, and a payload whose JSON is
+exactly the dict :func:`~logship.event.build_event` returned, which Relay's
+normalizer accepts. Checked on the events logship builds from the evaluation
+corpus and the trace fixtures, and on generated JSON events.
 """
 
 from __future__ import annotations
 
-import copy
+import ast
 import gzip
 import json
 import math
-from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime, tzinfo
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import hypothesis
 import pytest
-import sentry_sdk.client
-from hypothesis import HealthCheck, given, settings
+from fakesentry import fake_sentry, parse_envelope
+from hypothesis import given
 from hypothesis import strategies as st
 from lambda_payloads import kinesis_event, traces_payloads
+from sentry_relay.processing import StoreNormalizer
+from sentry_sdk.envelope import Envelope
 
-import logship.sink
-from bench.corpus import build_corpus
 from logship.config import Config
 from logship.decode import from_lambda_event
 from logship.deliver import deliver
 from logship.event import EventSettings
 from logship.pipeline import RunReport, run
-from logship.sink import DirectEnvelopes, MemorySink, _CollectingTransport, sdk_client
+from logship.sink import MemorySink, SentrySink, envelope_bytes
 
-DSN = "http://0123456789abcdef0123456789abcdef@127.0.0.1:9/1"
-CORPUS = Path(__file__).parent / "corpus" / "data" / "subscription-events.jsonl.gz"
-FROZEN = datetime(2024, 5, 1, 12, 0, 0, 123456, tzinfo=UTC)
-
-
-class _FrozenDatetime(datetime):
-    """``datetime`` whose ``now`` is always FROZEN, for both paths' clocks."""
-
-    @classmethod
-    def now(cls, tz: tzinfo | None = None) -> datetime:  # type: ignore[override]
-        return FROZEN.astimezone(tz) if tz is not None else FROZEN.replace(tzinfo=None)
-
-
-@pytest.fixture(autouse=True)
-def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(logship.sink, "datetime", _FrozenDatetime)
-    monkeypatch.setattr(sentry_sdk.client, "datetime", _FrozenDatetime)
-
-
-class _Paths:
-    """One client, and the envelope each path makes of an event."""
-
-    def __init__(self) -> None:
-        self.transport = _CollectingTransport(DSN)
-        self.client = sdk_client(DSN, self.transport)
-        self.direct = DirectEnvelopes(self.client)
-
-    def through_sdk(self, event: Mapping[str, Any]) -> bytes | None:
-        """What SentrySink sent before the shortcut: capture_event on a copy."""
-        self.client.capture_event(dict(copy.deepcopy(event)))  # type: ignore[arg-type]
-        envelopes = self.transport.take()
-        return envelopes[0].serialize() if envelopes else None
-
-    def directly(self, event: Mapping[str, Any]) -> bytes | None:
-        envelope = self.direct.envelope(copy.deepcopy(event))
-        return envelope.serialize() if envelope is not None else None
-
-
-@pytest.fixture(scope="module")
-def paths() -> _Paths:
-    return _Paths()
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT / "tests" / "corpus" / "data" / "subscription-events.jsonl.gz"
+SENT_AT = datetime(2024, 5, 1, 12, 0, 0, 123456, tzinfo=UTC)
+NORMALIZER = StoreNormalizer(project_id=1)
 
 
 def _built(lambda_events: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -103,217 +63,148 @@ def _corpus_events() -> Iterator[dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def built_events() -> list[dict[str, Any]]:
-    """Events built from the evaluation corpus, the Python trace fixtures and the bench corpus."""
-    lambda_events = list(_corpus_events())
-    lambda_events.append(kinesis_event(traces_payloads()))
-    lambda_events += [p.lambda_event() for p in build_corpus(total_bytes=600_000).payloads]
-    events = _built(lambda_events)
+    """Events built from the evaluation corpus and the Python trace fixtures."""
+    events = _built([*_corpus_events(), kinesis_event(traces_payloads())])
     assert len(events) > 100
     return events
 
 
-def _frames(event: dict[str, Any]) -> list[dict[str, Any]]:
-    values = event.get("exception", {}).get("values", [])
-    return [f for v in values for f in v.get("stacktrace", {}).get("frames", [])]
-
-
-class TestDirectEnvelopes:
-    def test_built_events_match_capture_event_byte_for_byte(
-        self, paths: _Paths, built_events: list[dict[str, Any]]
-    ) -> None:
-        """Every event logship builds takes the shortcut and gets capture_event's exact bytes."""
+class TestEnvelopeBytes:
+    def test_built_events_go_out_as_built(self, built_events: list[dict[str, Any]]) -> None:
+        """Every built event is the one item of its envelope, its JSON equal to the dict."""
         for event in built_events:
-            direct = paths.directly(event)
-            assert direct is not None, event["event_id"]
-            assert direct == paths.through_sdk(event)
+            headers, items = parse_envelope(envelope_bytes(event, sent_at=SENT_AT))
+            assert headers == {
+                "event_id": event["event_id"],
+                "sent_at": "2024-05-01T12:00:00.123456Z",
+            }
+            ((item_headers, payload),) = items
+            assert item_headers["type"] == "event"
+            assert item_headers["length"] == len(payload)
+            assert json.loads(payload) == event
 
-    def test_missing_defaults_filled_as_the_sdk_does(self, paths: _Paths) -> None:
-        """Without timestamp or platform the shortcut fills them, and sdk, in the SDK's order."""
-        event = {"event_id": "a" * 32, "level": "error", "logentry": {"formatted": "boom"}}
-        direct = paths.directly(event)
-        assert direct is not None
-        assert direct == paths.through_sdk(event)
-        payload = json.loads(direct.split(b"\n")[2])
-        assert list(payload)[-3:] == ["timestamp", "sdk", "platform"]
-        assert payload["platform"] == "python"
-        assert payload["sdk"]["name"] == sentry_sdk.client.SDK_INFO["name"]
+    def test_relay_accepts_every_payload(self, built_events: list[dict[str, Any]]) -> None:
+        """Relay's normalizer finds nothing to reject in any payload as it goes on the wire."""
+        for event in built_events:
+            _, ((_, payload),) = parse_envelope(envelope_bytes(event, sent_at=SENT_AT))
+            result = NORMALIZER.normalize_event(raw_event=payload)
+            assert result.get("errors") is None, (event["event_id"], result.get("errors"))
 
-    def test_sdk_name_read_at_send_time(
-        self, paths: _Paths, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
-        """Another client renaming the SDK (an integration) shows in both paths alike."""
-        monkeypatch.setitem(sentry_sdk.client.SDK_INFO, "name", "sentry.python.aws_lambda")
-        event = {"event_id": "b" * 32, "timestamp": 1.5}
-        direct = paths.directly(event)
-        assert direct is not None
-        assert direct == paths.through_sdk(event)
-        assert b"sentry.python.aws_lambda" in direct
+    def test_sentry_sdk_reads_it_back(self, built_events: list[dict[str, Any]]) -> None:
+        """sentry-sdk's own envelope parser finds the same event in the bytes."""
+        event = built_events[0]
+        envelope = Envelope.deserialize(envelope_bytes(event, sent_at=SENT_AT))
+        assert envelope.headers["event_id"] == event["event_id"]
+        assert envelope.get_event() == event
 
-    @pytest.mark.parametrize(
-        "change",
-        [
-            pytest.param(lambda e: e["extra"].update(password="hunter2"), id="denied extra key"),
-            pytest.param(
-                lambda e: e["extra"].update({f"k{i}": i for i in range(12)}), id="extra too wide"
-            ),
-            pytest.param(
-                lambda e: e["extra"].update(deep={"a": {"b": {"c": {"d": {"e": 1}}}}}),
-                id="extra too deep",
-            ),
-            pytest.param(lambda e: _frames(e)[0].pop("in_app"), id="frame without in_app"),
-            pytest.param(lambda e: _frames(e)[0].update(vars={"token": "x"}), id="frame vars"),
-            pytest.param(lambda e: e.update(user={"ip_address": "10.0.0.1"}), id="user"),
-            pytest.param(lambda e: e.update(breadcrumbs={"values": []}), id="breadcrumbs"),
-            pytest.param(lambda e: e["request"].update(data={"a": 1}), id="request data"),
-            pytest.param(
-                lambda e: e["request"]["headers"].update(Cookie="sid=1"), id="denied header"
-            ),
-            pytest.param(lambda e: e["extra"].update(when=datetime.now(UTC)), id="datetime"),
-            pytest.param(lambda e: e["extra"].update(blob=b"\xff"), id="bytes"),
-            pytest.param(lambda e: e["extra"].update(ratio=math.inf), id="infinity"),
-            pytest.param(lambda e: e["tags"].update({1: "one"}), id="int key"),
-            pytest.param(lambda e: e["contexts"].update(cyclic=e["contexts"]), id="cycle"),
-            pytest.param(lambda e: e.update(type="transaction"), id="transaction"),
-            pytest.param(
-                lambda e: e["contexts"].update(
-                    trace={"trace_id": "0" * 32, "dynamic_sampling_context": {}}
-                ),
-                id="sampling context",
-            ),
-        ],
-    )
-    def test_what_the_sdk_would_rewrite_goes_through_the_sdk(
-        self, paths: _Paths, built_events: list[dict[str, Any]], change: Any
-    ) -> None:
-        """An event the SDK would change in any way does not take the shortcut."""
-        event = copy.deepcopy(next(e for e in built_events if _frames(e)))
-        event.setdefault("request", {}).setdefault("headers", {})
-        change(event)
-        assert paths.direct.envelope(event) is None
-
-    def test_client_with_before_send_never_shortcut(self) -> None:
-        """A client configured in a way the shortcut does not reproduce disables it."""
-        client = sdk_client(DSN, _CollectingTransport(DSN))
-        client.options["before_send"] = lambda event, hint: event
-        direct = DirectEnvelopes(client)
-        assert not direct.supported
-        assert direct.envelope({"event_id": "c" * 32, "timestamp": 1.0}) is None
-
-    def test_payload_frozen_at_send(self, paths: _Paths) -> None:
-        """Changing the event after it was wrapped does not change what is sent."""
-        extra = {"raw_log": "before"}
-        envelope = paths.direct.envelope({"event_id": "d" * 32, "timestamp": 1.0, "extra": extra})
-        assert envelope is not None
-        extra["raw_log"] = "after"
-        assert b"before" in envelope.serialize()
-        assert b"after" not in envelope.serialize()
-
-
-# Plain JSON values (kept by the serializer), keys some of which the scrubber denies,
-# and values or keys the serializer rewrites.
-_plain = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.text(max_size=6)
-    | st.floats(allow_nan=False, allow_infinity=False),
-    lambda inner: (
-        st.lists(inner, max_size=12) | st.dictionaries(st.text(max_size=4), inner, max_size=12)
-    ),
-    max_leaves=40,
-)
-_keys = st.one_of(
-    *[st.text(max_size=8)] * 4, st.sampled_from(["password", "Token", "x_api_key", "Cookie"])
-)
-_odd = st.sampled_from(
-    [b"\xff", frozenset({1}), math.nan, -math.inf, (1, 2), datetime(2024, 1, 1, tzinfo=UTC)]
-)
-_PATHS = [str(Path.cwd() / "app.py"), "/usr/lib/python3/site-packages/y.py", "z.py"]
-_frame = st.fixed_dictionaries(
-    {"function": st.text(max_size=6), "in_app": st.booleans()},
-    optional={"abs_path": st.sampled_from(_PATHS)},
-)
-_exception = st.fixed_dictionaries(
-    {"type": st.text(min_size=1, max_size=6)},
-    optional={"stacktrace": st.fixed_dictionaries({"frames": st.lists(_frame, max_size=3)})},
-)
-_base = st.fixed_dictionaries(
-    {"event_id": st.just("e" * 32)},
-    optional={
-        "timestamp": st.floats(0, 2e9) | st.none(),
-        "platform": st.sampled_from(["java", "node"]) | st.none(),
-        "level": st.sampled_from(["error", "fatal"]),
-        "extra": st.dictionaries(_keys, _plain, max_size=12),
-        "tags": st.dictionaries(st.text(max_size=6), st.text(max_size=6), max_size=4),
-        "contexts": st.dictionaries(
-            st.sampled_from(["cloudwatch", "trace"]), st.dictionaries(_keys, _plain, max_size=3)
-        ),
-        "request": st.fixed_dictionaries(
-            {},
+    @given(
+        event=st.fixed_dictionaries(
+            {"event_id": st.text(st.characters(codec="utf-8"), min_size=1, max_size=32)},
             optional={
-                "url": st.text(max_size=10),
-                "headers": st.dictionaries(_keys, st.text(max_size=4), max_size=3),
-                "cookies": st.dictionaries(_keys, st.text(max_size=4), max_size=2),
+                "extra": st.dictionaries(
+                    st.text(max_size=8),
+                    st.recursive(
+                        st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+                        lambda inner: (
+                            st.lists(inner, max_size=4)
+                            | st.dictionaries(st.text(max_size=4), inner, max_size=4)
+                        ),
+                        max_leaves=20,
+                    ),
+                    max_size=6,
+                ),
+                "timestamp": st.floats(0, 2e9),
             },
-        ),
-        "exception": st.fixed_dictionaries({"values": st.lists(_exception, max_size=2)}),
-        "sdk": st.none() | st.just({"name": "custom"}),
-    },
-)
-
-
-def _some_frame(event: dict[str, Any]) -> dict[str, Any]:
-    """A frame of ``event``, added if it has none."""
-    frames = _frames(event)
-    if frames:
-        return frames[-1]
-    frame: dict[str, Any] = {"function": "f", "in_app": True}
-    event["exception"] = {"values": [{"type": "E", "stacktrace": {"frames": [frame]}}]}
-    return frame
-
-
-# Parts capture_event rewrites: some events get one of them.
-_REWRITES: list[Any] = [
-    lambda e, path: e.update(user={"ip_address": "10.0.0.1"}),
-    lambda e, path: e.update(breadcrumbs={"values": [{"data": {"token": "t"}}]}),
-    lambda e, path: e.setdefault("request", {}).update(data={"items": list(range(12))}),
-    lambda e, path: e.update(type="transaction"),
-    lambda e, path: e.update(profile={}),
-    lambda e, path: e.setdefault("contexts", {}).update(
-        trace={"trace_id": "0" * 32, "dynamic_sampling_context": {"release": "1"}}
-    ),
-    lambda e, path: _some_frame(e).update(in_app=None, abs_path=path),
-    lambda e, path: _some_frame(e).pop("in_app") and _some_frame(e).update(abs_path=path),
-    lambda e, path: _some_frame(e).update(vars={"password": "hunter2"}),
-]
-
-
-@st.composite
-def _events(draw: st.DrawFn) -> dict[str, Any]:
-    """A mostly plain event; in some, a part capture_event rewrites or a non-JSON value or key."""
-    event: dict[str, Any] = draw(_base)
-    if draw(st.integers(0, 3)) == 0:
-        draw(st.sampled_from(_REWRITES))(event, draw(st.sampled_from(_PATHS)))
-    if draw(st.integers(0, 3)) == 0:
-        where = draw(st.sampled_from(["extra", "tags", "contexts"]))
-        bag = event.setdefault(where, {})
-        if draw(st.booleans()):
-            bag[draw(st.text(max_size=3))] = draw(_odd)
-        else:
-            bag[draw(st.integers() | st.booleans() | st.none())] = "key"
-    return event
-
-
-class TestDirectEnvelopesGenerated:
-    @settings(
-        max_examples=500,
-        deadline=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+        )
     )
-    @given(event=_events())
-    def test_shortcut_is_the_sdk_or_nothing(self, paths: _Paths, event: dict[str, Any]) -> None:
-        """On generated events the shortcut either declines or matches capture_event exactly."""
-        direct = paths.directly(event)
-        hypothesis.event("shortcut" if direct is not None else "through the SDK")
-        if direct is not None:
-            assert direct == paths.through_sdk(event)
+    def test_any_json_event_round_trips(self, event: dict[str, Any]) -> None:
+        """Whatever JSON the event holds (any text, newlines included), the payload is it."""
+        _, items = parse_envelope(envelope_bytes(event, sent_at=SENT_AT))
+        ((_, payload),) = items
+        assert json.loads(payload) == event
+
+    @pytest.mark.parametrize("value", [math.nan, math.inf, b"bytes", {1, 2}], ids=repr)
+    def test_not_json_is_refused(self, value: object) -> None:
+        """A value JSON cannot carry is an error, never a silently rewritten event."""
+        with pytest.raises((TypeError, ValueError)):
+            envelope_bytes({"event_id": "a" * 32, "extra": {"x": value}}, sent_at=SENT_AT)
+
+
+class TestSentrySinkPayload:
+    def test_payload_frozen_at_send(self) -> None:
+        """Changing the event after send does not change what is posted."""
+        extra = {"raw_log": "before"}
+        with fake_sentry() as server:
+            sink = SentrySink(server.dsn)
+            sink.send({"event_id": "d" * 32, "timestamp": 1.0, "extra": extra})
+            extra["raw_log"] = "after"
+            assert sink.flush(5).ok
+            sink.close()
+        assert server.events == [
+            {"event_id": "d" * 32, "timestamp": 1.0, "extra": {"raw_log": "before"}}
+        ]
+
+    def test_event_that_is_not_json_fails_alone(self) -> None:
+        """An event JSON cannot carry is reported failed; the others are delivered."""
+        good = {"event_id": "e" * 32, "level": "error"}
+        bad = {"event_id": "f" * 32, "extra": {"ratio": math.nan}}
+        with fake_sentry() as server:
+            sink = SentrySink(server.dsn)
+            sink.send(bad)
+            sink.send(good)
+            result = sink.flush(5)
+            sink.close()
+        assert result.delivered == (good["event_id"],)
+        ((event_id, reason),) = [(f.event_id, f.reason) for f in result.failed]
+        assert event_id == bad["event_id"]
+        assert "not JSON" in reason
+        assert server.events == [good]
+
+    def test_sent_at_from_the_injected_clock(self) -> None:
+        """The envelope's sent_at is the sink's ``now``, in UTC with a Z."""
+        with fake_sentry() as server:
+            sink = SentrySink(server.dsn, now=lambda: SENT_AT)
+            sink.send({"event_id": "a" * 32})
+            assert sink.flush(5).ok
+            sink.close()
+        (request,) = server.requests
+        assert request.envelope_headers["sent_at"] == "2024-05-01T12:00:00.123456Z"
+
+
+def _dotted(node: ast.expr) -> str | None:
+    """``a.b.c`` for an attribute chain on a name, else None."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = _dotted(node.value)
+        return None if base is None else f"{base}.{node.attr}"
+    return None
+
+
+def _sentry_sdk_names(source: str) -> Iterator[str]:
+    """Every ``sentry_sdk`` module and name ``source`` imports or reads, dotted."""
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("sentry_sdk"):
+            yield from (f"{node.module}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Import):
+            yield from (a.name for a in node.names if a.name.startswith("sentry_sdk"))
+        elif isinstance(node, ast.Attribute):
+            dotted = _dotted(node)
+            if dotted is not None and dotted.startswith("sentry_sdk."):
+                yield dotted
+
+
+class TestPublicSentrySdkOnly:
+    def test_no_private_names(self) -> None:
+        """logship uses sentry-sdk through names it publishes: none starts with an underscore."""
+        for path in sorted((ROOT / "logship").rglob("*.py")):
+            source = path.read_text(encoding="utf-8")
+            private = [
+                n for n in _sentry_sdk_names(source) if any(p.startswith("_") for p in n.split("."))
+            ]
+            assert not private, f"{path.relative_to(ROOT)}: {private}"
+
+    def test_pinned_below_next_major(self) -> None:
+        """pyproject.toml bounds sentry-sdk to its current major version."""
+        text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+        assert '"sentry-sdk>=2.0,<3"' in text

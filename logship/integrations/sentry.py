@@ -38,7 +38,7 @@ from logship.inprocess import ExceptionFingerprinter, exception_from, tags_for
 from logship.truncate import shorten_key
 
 if TYPE_CHECKING:
-    from sentry_sdk._types import Event, Hint
+    from sentry_sdk.types import Event, Hint
 
     BeforeSend = Callable[[Event, Hint], Event | None]
 

@@ -20,6 +20,7 @@ TESTS = Path(__file__).resolve().parents[1]
 if str(TESTS) not in sys.path:
     sys.path.insert(0, str(TESTS))  # the shared helpers beside the unit tests
 
+from fakesentry import FakeTime  # noqa: E402
 from lambda_payloads import REGION, FakeContext  # noqa: E402
 
 from logship.aws_lambda import event_settings_for, handle, make_logger  # noqa: E402
@@ -53,7 +54,8 @@ class Invocation:
 
     response: dict[str, Any] | DeliveryError
     summary: dict[str, Any]
-    seconds: float
+    seconds: float  # for the table only: tests assert on ``waits``, never on wall-clock time
+    waits: FakeTime  # the sink's clock and the sleeps it chose (which cost no time)
 
     @property
     def raised(self) -> bool:
@@ -72,7 +74,8 @@ def invoke(
     out = io.StringIO()
     config = config or Config()
     settings = Settings(dsn=dsn, region=REGION, flush_margin_ms=500)
-    sink = SentrySink(dsn, policy=policy)
+    waits = FakeTime(follow_real_time=True)
+    sink = SentrySink(dsn, policy=policy, clock=waits.clock, sleep=waits.sleep)
     started = time.monotonic()
     try:
         response: dict[str, Any] | DeliveryError = handle(
@@ -90,7 +93,7 @@ def invoke(
         sink.close()
     lines = [line for line in out.getvalue().splitlines() if line.strip()]
     assert len(lines) == 1, lines
-    return Invocation(response, json.loads(lines[0]), time.monotonic() - started)
+    return Invocation(response, json.loads(lines[0]), time.monotonic() - started, waits)
 
 
 def assert_balanced(summary: dict[str, Any]) -> None:

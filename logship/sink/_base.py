@@ -1,0 +1,84 @@
+"""The sink protocol, its delivery records, and the in-memory sink."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+Event = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryFailure:
+    """An event that was not delivered, and why (never containing the DSN)."""
+
+    event_id: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryResult:
+    """What one :meth:`Sink.flush` did with the events sent since the last flush."""
+
+    delivered: tuple[str, ...] = ()
+    failed: tuple[DeliveryFailure, ...] = ()
+    attempts: int = 0  # HTTP requests made, retries included
+
+    @property
+    def failed_ids(self) -> frozenset[str]:
+        return frozenset(failure.event_id for failure in self.failed)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+class Sink(ABC):
+    """Receives built events and delivers them on :meth:`flush`."""
+
+    @abstractmethod
+    def send(self, event: Mapping[str, Any]) -> None:
+        """Queue one event. It must carry an ``event_id``; delivery happens on flush."""
+
+    @abstractmethod
+    def flush(self, deadline_s: float) -> DeliveryResult:
+        """Deliver everything queued, giving up ``deadline_s`` seconds from now.
+
+        Every event queued since the previous flush appears in the result,
+        either delivered or failed.
+        """
+
+    def close(self) -> None:  # noqa: B027 - a no-op is the right default for most sinks
+        """Release connections; the sink is not used afterwards."""
+
+
+def event_id_of(event: Mapping[str, Any]) -> str:
+    """The event's ``event_id``; a ValueError if it has none (it could not be tracked)."""
+    event_id = event.get("event_id")
+    if not isinstance(event_id, str) or not event_id:
+        raise ValueError("a Sentry event needs an event_id before it is sent")
+    return event_id
+
+
+@dataclass
+class MemorySink(Sink):
+    """Keeps events in memory: the dry run's sink and the tests'.
+
+    ``events`` holds everything ever sent, in order; ``flushes`` counts the
+    flush calls. Nothing ever fails.
+    """
+
+    events: list[Event] = field(default_factory=list)
+    flushes: int = 0
+    _pending: list[str] = field(default_factory=list, repr=False)
+
+    def send(self, event: Mapping[str, Any]) -> None:
+        self._pending.append(event_id_of(event))
+        self.events.append(dict(event))
+
+    def flush(self, deadline_s: float) -> DeliveryResult:
+        self.flushes += 1
+        delivered, self._pending = tuple(self._pending), []
+        return DeliveryResult(delivered=delivered)
