@@ -255,10 +255,32 @@ class Scrubber:
     def enabled(self) -> bool:
         return bool(self._sources or self._custom or self._denylist)
 
-    @property
-    def keeps_only_defaults(self) -> bool:
-        """Whether the only fields left alone are :data:`ALWAYS_KEPT` (no ``keep`` paths)."""
-        return self._keep is _DEFAULT_KEEP
+    def keeps(self, path: Sequence[str]) -> bool:
+        """Whether :meth:`scrub_event` leaves the value at ``path`` alone (it or a parent is kept).
+
+        For a builder that scrubs each string as it places it: a field it knows
+        the path of is scrubbed exactly when this is False.
+        """
+        node: dict[str, Any] = self._keep
+        for part in path:
+            child = node.get(part)
+            if child is _KEEP:
+                return True
+            if child is None:
+                return False
+            node = child
+        return False
+
+    def keeps_under(self, path: Sequence[str]) -> bool:
+        """Whether anything at or below ``path`` is kept (then ask :meth:`keeps` per key)."""
+        node: Any = self._keep
+        for part in path:
+            node = node.get(part)
+            if node is None:
+                return False
+            if node is _KEEP:
+                return True
+        return True
 
     def denies(self, key: str) -> bool:
         """Whether a non-empty value under ``key`` is replaced whole by :data:`FILTERED`."""

@@ -718,8 +718,14 @@ class TestScrubAt:
         assert not DEFAULT_SCRUBBER.denies("service")
         assert not Scrubber(denylist=False).denies("password")
 
-    def test_keeps_only_defaults(self) -> None:
-        """Only a scrubber without ``keep`` paths of its own lets the builder scrub inline."""
-        assert DEFAULT_SCRUBBER.keeps_only_defaults
-        assert Scrubber.disabled().keeps_only_defaults
-        assert not Scrubber(keep=("tags.owner",)).keeps_only_defaults
+    def test_keeps(self) -> None:
+        """``keeps`` says which fields the walk leaves alone: ALWAYS_KEPT, ``keep`` and below."""
+        scrubber = Scrubber(keep=("tags.owner", "request"))
+        assert DEFAULT_SCRUBBER.keeps(("contexts", "trace", "trace_id"))
+        assert not DEFAULT_SCRUBBER.keeps(("tags", "owner"))
+        assert scrubber.keeps(("tags", "owner"))
+        assert not scrubber.keeps(("tags", "team"))
+        assert scrubber.keeps(("request", "headers", "User-Agent"))
+        assert scrubber.keeps_under(("tags",))
+        assert not DEFAULT_SCRUBBER.keeps_under(("tags",))
+        assert scrubber.keeps_under(("request", "url"))
