@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from logship.cli import EXIT_INPUT_PROBLEMS, EXIT_OK, EXIT_USAGE, main
-from logship.cli.report import SAMPLE_MAX_LINES, TimeBins, sample_text
+from logship.cli._groups import SAMPLE_MAX_LINES, TimeBins, sample_text
 
 SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sample-subscription-events.jsonl.gz"
 SAMPLE_GROUPS = 23
