@@ -51,7 +51,7 @@ _TRACEPARENT = re.compile(r"[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2
 _XRAY_ROOT = re.compile(r"1-([0-9a-f]{8})-([0-9a-f]{24})")
 
 # Console link prefixes of a stream: its errors come back one after another.
-MEMO_CHARS = 256  # results for longer inputs are not remembered
+_MEMO_CHARS = 256  # results for longer inputs are not remembered
 _CONSOLE_PREFIXES: BoundedCache[tuple[str, str, str], str] = BoundedCache(4096)
 
 
@@ -92,7 +92,7 @@ def console_url(region: str, log_group: str, log_stream: str, timestamp_ms: int)
     prefix = _CONSOLE_PREFIXES.get(key)
     if prefix is None:
         prefix = _console_prefix(*key)
-        if len(log_group) + len(log_stream) <= MEMO_CHARS:
+        if len(log_group) + len(log_stream) <= _MEMO_CHARS:
             _CONSOLE_PREFIXES.put(key, prefix)
     if not prefix:
         return ""
