@@ -29,15 +29,14 @@ from logship.scrub import (
     FILTERED,
     Run,
     Scrubber,
-    _branches,
     _compile,
     _substitute,
-    _Trigger,
     fold,
     is_card_number,
     luhn_valid,
     scrubber_for,
 )
+from logship.scrub_prefilter import Trigger, branches
 
 SCRUB = DEFAULT_SCRUBBER.scrub_text
 OFF = EventSettings(scrubber=Scrubber.disabled())
@@ -557,13 +556,13 @@ class TestTriggersAreExact:
         folded = fold(text)
         for pattern in DEFAULT_PATTERNS:
             if _substitute(_compile(pattern), text) != text:
-                assert _Trigger(pattern.trigger, pattern.gate)(folded), pattern.name
+                assert Trigger(pattern.trigger, pattern.gate)(folded), pattern.name
             if pattern.validator is None and text.isascii() and re.search(pattern.pattern, text):
                 # logship.mask skips a pattern on ASCII text its trigger finds nothing in.
                 assert re.search(pattern.trigger, text.lower()), pattern.name
             whole = re.search(pattern.trigger, folded) is not None
             # Branch by branch, word by word: the same answer as the whole regex.
-            assert _Trigger(pattern.trigger, None)(folded) == whole, pattern.name
+            assert Trigger(pattern.trigger, None)(folded) == whole, pattern.name
             if whole and pattern.gate is not None:
                 assert pattern.gate(folded), pattern.name
 
@@ -575,7 +574,7 @@ class TestTriggersAreExact:
     def test_epoch_milliseconds_skip_the_card_pattern(self) -> None:
         """13-digit timestamps led by 1 cannot be cards: the trigger does not fire on them."""
         creditcard = next(p for p in DEFAULT_PATTERNS if p.name == "creditcard")
-        test = _Trigger(creditcard.trigger, creditcard.gate)
+        test = Trigger(creditcard.trigger, creditcard.gate)
         assert not test(fold('{"time":1714557629364,"pid":1}'))
         assert test(fold("card 4111 1111 1111 1111"))
 
@@ -601,7 +600,7 @@ class TestFold:
 
 class TestBranches:
     @pytest.mark.parametrize(
-        ("regex", "branches"),
+        ("regex", "expected"),
         [
             ("a|b", ["a", "b"]),
             ("a(b|c)|d", ["a(b|c)", "d"]),
@@ -613,9 +612,9 @@ class TestBranches:
             ("single", ["single"]),
         ],
     )
-    def test_top_level_alternatives(self, regex: str, branches: list[str]) -> None:
+    def test_top_level_alternatives(self, regex: str, expected: list[str]) -> None:
         """Only top-level bars split; classes, groups, escapes and global flags keep theirs."""
-        assert _branches(regex) == branches
+        assert branches(regex) == expected
 
     @given(st.text(alphabet="ab|()[]^\\?x", max_size=12), st.text(alphabet="abx|]", max_size=20))
     @settings(max_examples=500, deadline=None)
@@ -625,7 +624,7 @@ class TestBranches:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", FutureWarning)  # "[[": possible nested set
                 whole = re.compile(regex)
-                parts = [re.compile(branch) for branch in _branches(regex)]
+                parts = [re.compile(branch) for branch in branches(regex)]
         except re.error:
             return  # not a regex
         assert any(p.search(text) for p in parts) == (whole.search(text) is not None)
@@ -719,8 +718,14 @@ class TestScrubAt:
         assert not DEFAULT_SCRUBBER.denies("service")
         assert not Scrubber(denylist=False).denies("password")
 
-    def test_keeps_only_defaults(self) -> None:
-        """Only a scrubber without ``keep`` paths of its own lets the builder scrub inline."""
-        assert DEFAULT_SCRUBBER.keeps_only_defaults
-        assert Scrubber.disabled().keeps_only_defaults
-        assert not Scrubber(keep=("tags.owner",)).keeps_only_defaults
+    def test_keeps(self) -> None:
+        """``keeps`` says which fields the walk leaves alone: ALWAYS_KEPT, ``keep`` and below."""
+        scrubber = Scrubber(keep=("tags.owner", "request"))
+        assert DEFAULT_SCRUBBER.keeps(("contexts", "trace", "trace_id"))
+        assert not DEFAULT_SCRUBBER.keeps(("tags", "owner"))
+        assert scrubber.keeps(("tags", "owner"))
+        assert not scrubber.keeps(("tags", "team"))
+        assert scrubber.keeps(("request", "headers", "User-Agent"))
+        assert scrubber.keeps_under(("tags",))
+        assert not DEFAULT_SCRUBBER.keeps_under(("tags",))
+        assert scrubber.keeps_under(("request", "url"))

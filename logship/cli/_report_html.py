@@ -12,13 +12,16 @@ import html
 import re
 from collections import Counter
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from logship.pipeline import RunReport
 
+from ._groups import iso
+
 if TYPE_CHECKING:
-    from .report import ReportGroup, RuleNoise
+    from ._groups import Group
+    from .report import RuleNoise
 
 HISTOGRAM_BARS = 40
 _SVG_WIDTH = 160
@@ -83,8 +86,7 @@ def _e(value: object) -> str:
 
 
 def _time(timestamp_ms: int) -> str:
-    moment = datetime.fromtimestamp(timestamp_ms / 1000, tz=UTC)
-    return moment.strftime("%Y-%m-%d %H:%M:%S")
+    return iso(timestamp_ms, timespec="seconds", zulu=False)[:19].replace("T", " ")
 
 
 def _breakable(name: str) -> str:
@@ -169,7 +171,7 @@ def _noise_section(noise: Sequence[RuleNoise], report: RunReport) -> str:
     return "".join(parts)
 
 
-def _group_rows(groups: Sequence[ReportGroup], start: int, end: int) -> str:
+def _group_rows(groups: Sequence[Group], start: int, end: int) -> str:
     rows = []
     for rank, group in enumerate(groups, 1):
         ignored = group.ignored == group.count
@@ -201,7 +203,7 @@ def _group_rows(groups: Sequence[ReportGroup], start: int, end: int) -> str:
     return "".join(rows)
 
 
-def _groups_section(groups: Sequence[ReportGroup], total_groups: int) -> str:
+def _groups_section(groups: Sequence[Group], total_groups: int) -> str:
     parts = ['<h2 id="groups">Groups, ranked by errors to send</h2>']
     if not groups:
         parts.append('<p class="none">No errors found in the input.</p>')
@@ -240,7 +242,7 @@ def _problems_section(report: RunReport) -> str:
 
 
 def render(
-    groups: Sequence[ReportGroup],
+    groups: Sequence[Group],
     *,
     total_groups: int,
     report: RunReport,

@@ -7,10 +7,9 @@ import json
 import os
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TextIO
 
+from logship.cli._groups import Group, Groups, iso
 from logship.cli._inputs import add_input_options, load_config_option, read_inputs
 from logship.cli._progress import Progress
 from logship.config import Config
@@ -80,14 +79,14 @@ def command(args: argparse.Namespace) -> int:
         print(f"logship: {exc}", file=sys.stderr)
         return EXIT_USAGE
     report = RunReport()
-    groups: dict[tuple[str, ...], Group] = {}
+    groups = Groups()
 
     def show(outcomes: Iterator[Outcome]) -> Iterator[Outcome]:
         for outcome in outcomes:
             if args.json:
                 sys.stdout.write(json.dumps(outcome_json(outcome)) + "\n")
             else:
-                add_to_groups(groups, outcome)
+                groups.add(outcome)
             yield outcome
 
     interrupted = False
@@ -119,7 +118,7 @@ def command(args: argparse.Namespace) -> int:
             summary["interrupted"] = True
         sys.stdout.write(json.dumps({"summary": summary}) + "\n")
     else:
-        write_table(ranked(groups), report, sys.stdout)
+        write_table(groups.by_count(), report, sys.stdout)
     for problem in report.problems:
         print(f"logship: {problem.source}: {problem.reason}", file=sys.stderr)
     for failure in sender.failures if sender is not None else ():
@@ -191,7 +190,7 @@ def outcome_json(outcome: Outcome) -> dict[str, object]:
         "level": error.level,
         "language": error.language,
         "logger": error.logger,
-        "timestamp": _iso(error.timestamp),
+        "timestamp": iso(error.timestamp, zulu=False),
         "log_group": error.log_group,
         "log_stream": error.log_stream,
         "log_event_ids": list(error.event_ids),
@@ -202,59 +201,13 @@ def outcome_json(outcome: Outcome) -> dict[str, object]:
     }
 
 
-def write_json_lines(outcomes: Iterator[Outcome], report: RunReport, out: TextIO) -> None:
-    for outcome in outcomes:
-        out.write(json.dumps(outcome_json(outcome)) + "\n")
-    out.write(json.dumps({"summary": report.as_dict()}) + "\n")
-
-
-@dataclass(slots=True)
-class Group:
-    """What the table shows for one fingerprint (mutable: it accumulates)."""
-
-    fingerprint: tuple[str, ...]
-    title: str
-    count: int = 0
-    ignored: int = 0
-    first_seen: int = 0
-    last_seen: int = 0
-
-
-def summarize(outcomes: Iterator[Outcome]) -> list[Group]:
-    """Errors grouped by fingerprint, the most frequent first."""
-    groups: dict[tuple[str, ...], Group] = {}
-    for outcome in outcomes:
-        add_to_groups(groups, outcome)
-    return ranked(groups)
-
-
-def add_to_groups(groups: dict[tuple[str, ...], Group], outcome: Outcome) -> None:
-    """Count one outcome in its group (kept in a dict, so an interrupted run keeps it)."""
-    item = outcome.item
-    timestamp = item.error.timestamp
-    group = groups.get(item.fingerprint)
-    if group is None:
-        group = groups[item.fingerprint] = Group(
-            item.fingerprint, item.title, first_seen=timestamp, last_seen=timestamp
-        )
-    group.count += 1
-    group.ignored += bool(outcome.ignored_by)
-    group.first_seen = min(group.first_seen, timestamp)
-    group.last_seen = max(group.last_seen, timestamp)
-
-
-def ranked(groups: dict[tuple[str, ...], Group]) -> list[Group]:
-    """The groups, the most frequent first."""
-    return sorted(groups.values(), key=lambda g: (-g.count, g.fingerprint))
-
-
 def write_table(groups: list[Group], report: RunReport, out: TextIO) -> None:
     rows = [
         (
             str(group.count),
             f"{group.ignored}" if group.ignored else "",
-            _iso(group.first_seen)[:19],
-            _iso(group.last_seen)[:19],
+            iso(group.first_seen, timespec="seconds")[:19],
+            iso(group.last_seen, timespec="seconds")[:19],
             " | ".join(group.fingerprint),
             group.title,
         )
@@ -277,7 +230,3 @@ def write_table(groups: list[Group], report: RunReport, out: TextIO) -> None:
                 out.write(f"  {key}[{rule}]: {hits}\n")
         else:
             out.write(f"  {key}: {value}\n")
-
-
-def _iso(timestamp_ms: int) -> str:
-    return datetime.fromtimestamp(timestamp_ms / 1000, tz=UTC).isoformat(timespec="milliseconds")

@@ -12,15 +12,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from logship.config import Config
-from logship.pipeline import Outcome, RunReport, run
+from logship.pipeline import RunReport, run
 
+from ._groups import Group, Groups, iso
 from ._inputs import add_input_options, load_config_option, read_inputs
 from ._progress import Progress
 
@@ -30,124 +29,6 @@ examples:
   logship report dump.json.gz --config logship.toml -o report.html
   logship report dump-*.json.gz --config logship.toml --json | jq '.groups[:5]'
 """
-
-SAMPLE_MAX_LINES = 60
-SAMPLE_MAX_CHARS = 8000
-UNTYPED = "(untyped)"
-
-
-class TimeBins:
-    """Counts of timestamps in bins whose width doubles when there are too many.
-
-    Memory is bounded by ``max_bins`` per group whatever the time span; the
-    histogram is drawn from these counts at the end.
-    """
-
-    __slots__ = ("counts", "max_bins", "width")
-
-    def __init__(self, max_bins: int = 1024, width_ms: int = 1000) -> None:
-        self.max_bins = max_bins
-        self.width = width_ms
-        self.counts: Counter[int] = Counter()
-
-    def add(self, timestamp_ms: int) -> None:
-        self.counts[timestamp_ms // self.width] += 1
-        while len(self.counts) > self.max_bins:
-            coarser: Counter[int] = Counter()
-            for key, count in self.counts.items():
-                coarser[key // 2] += count
-            self.counts = coarser
-            self.width *= 2
-
-    def bars(self, start_ms: int, end_ms: int, bars: int) -> list[int]:
-        """The counts spread over ``bars`` equal slices of ``[start_ms, end_ms]``."""
-        heights = [0] * bars
-        span = max(end_ms - start_ms, 1)
-        for key, count in self.counts.items():
-            middle = min(max(key * self.width + self.width // 2, start_ms), end_ms)
-            heights[min((middle - start_ms) * bars // span, bars - 1)] += count
-        return heights
-
-
-@dataclass(slots=True)
-class ReportGroup:
-    """Everything the page shows for one fingerprint (mutable: it accumulates)."""
-
-    fingerprint: tuple[str, ...]
-    title: str
-    sample: str
-    sample_source: str
-    count: int = 0
-    ignored: int = 0
-    first_seen: int = 0
-    last_seen: int = 0
-    services: Counter[str] = field(default_factory=Counter)
-    exception_types: Counter[str] = field(default_factory=Counter)
-    root_causes: Counter[str] = field(default_factory=Counter)
-    ignored_by: Counter[str] = field(default_factory=Counter)
-    times: TimeBins = field(default_factory=TimeBins)
-
-    @property
-    def shipped(self) -> int:
-        """Errors of the group that would be sent (not ignored)."""
-        return self.count - self.ignored
-
-
-def sample_text(text: str) -> str:
-    """The raw text of an error, cut to a size a page can show."""
-    lines = text.split("\n")
-    cut = lines[:SAMPLE_MAX_LINES]
-    kept = "\n".join(cut)
-    if len(kept) > SAMPLE_MAX_CHARS:
-        kept = kept[:SAMPLE_MAX_CHARS]
-    if len(kept) < len(text):
-        more = len(lines) - len(cut)
-        kept += f"\n[logship: cut; {more} more lines]" if more else "\n[logship: cut]"
-    return kept
-
-
-class Collector:
-    """Groups outcomes by fingerprint as they come, so a partial run can still be shown."""
-
-    def __init__(self) -> None:
-        self.groups: dict[tuple[str, ...], ReportGroup] = {}
-
-    def add(self, outcome: Outcome) -> None:
-        item = outcome.item
-        error = item.error
-        timestamp = error.timestamp
-        group = self.groups.get(item.fingerprint)
-        if group is None:
-            group = self.groups[item.fingerprint] = ReportGroup(
-                item.fingerprint,
-                item.title,
-                sample=sample_text(error.raw_text),
-                sample_source=f"{error.log_group} {error.log_stream}",
-                first_seen=timestamp,
-                last_seen=timestamp,
-            )
-        group.count += 1
-        if outcome.ignored_by:
-            group.ignored += 1
-            group.ignored_by[outcome.ignored_by] += 1
-        group.first_seen = min(group.first_seen, timestamp)
-        group.last_seen = max(group.last_seen, timestamp)
-        group.services[error.service] += 1
-        group.exception_types[error.exception_type or UNTYPED] += 1
-        group.root_causes[error.root_cause_type or UNTYPED] += 1
-        group.times.add(timestamp)
-
-    def ranked(self) -> list[ReportGroup]:
-        """Groups by the number of errors that would be sent, then by count."""
-        return sorted(self.groups.values(), key=lambda g: (-g.shipped, -g.count, g.fingerprint))
-
-
-def collect(outcomes: Iterable[Outcome]) -> list[ReportGroup]:
-    """The groups of a whole run, ranked."""
-    collector = Collector()
-    for outcome in outcomes:
-        collector.add(outcome)
-    return collector.ranked()
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,12 +58,7 @@ def rule_noise(config: Config, report: RunReport) -> list[RuleNoise]:
     return sorted(noise, key=lambda r: -r.hits)
 
 
-def _iso(timestamp_ms: int) -> str:
-    moment = datetime.fromtimestamp(timestamp_ms / 1000, tz=UTC)
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def group_json(group: ReportGroup) -> dict[str, object]:
+def group_json(group: Group) -> dict[str, object]:
     """One group as ``report --json`` prints it."""
     return {
         "fingerprint": list(group.fingerprint),
@@ -193,14 +69,14 @@ def group_json(group: ReportGroup) -> dict[str, object]:
         "services": [name for name, _ in group.services.most_common()],
         "exception_types": [name for name, _ in group.exception_types.most_common()],
         "root_causes": [name for name, _ in group.root_causes.most_common()],
-        "first_seen": _iso(group.first_seen),
-        "last_seen": _iso(group.last_seen),
+        "first_seen": iso(group.first_seen),
+        "last_seen": iso(group.last_seen),
         "sample_source": group.sample_source,
     }
 
 
 def summary_json(
-    output: str, groups: list[ReportGroup], report: RunReport, noise: list[RuleNoise]
+    output: str, groups: list[Group], report: RunReport, noise: list[RuleNoise]
 ) -> dict[str, object]:
     """What ``report --json`` prints: every group (the page shows the top ones)."""
     return {
@@ -259,16 +135,16 @@ def command(args: argparse.Namespace) -> int:
         print(f"logship: {exc}", file=sys.stderr)
         return EXIT_USAGE
     report = RunReport()
-    collector = Collector()
+    groups_seen = Groups()
     interrupted = False
     with Progress("report") as progress:
         items = read_inputs(args.paths, args.log_group, args.region, progress=progress)
         try:
             for outcome in run(items, config, report):
-                collector.add(outcome)
+                groups_seen.add(outcome)
         except KeyboardInterrupt:
             interrupted = True
-    groups = collector.ranked()
+    groups = groups_seen.by_shipped()
     noise = rule_noise(config, report)
     page = render(
         groups[: args.top],

@@ -1,14 +1,10 @@
-"""The event builder's fast paths change nothing but speed (logship.event, logship.truncate).
+"""The event builder's one path (logship.event): every scrub configuration, the size bound.
 
-``build_event`` scrubs each string as it places it, remembers the parts that
-come back event after event (frames, tags, exception types, log names) and
-bounds the event's JSON size as it goes, instead of scrubbing, serializing and
-compressing the finished event. Each test here builds the same errors the
-straightforward way too: with a scrubber that walks the finished event (the
-builder then takes its original path: no inline scrubbing, no memo, the size
-measured by ``within_budget``), and compares the JSON byte for byte. Inputs:
-generated errors whose every string holds secret shapes, the evaluation
-corpus, every trace fixture, and the benchmark corpus.
+``build_event`` scrubs each string as it places it, with what the scrubber's
+walk of the finished event would make of it, ``[scrub] keep`` paths included,
+and bounds the event's JSON size as it goes. The tests here hold it to the
+straightforward definitions: the finished, unscrubbed event walked by the
+scrubber, and the JSON's real size.
 """
 
 from __future__ import annotations
@@ -28,20 +24,19 @@ from hypothesis import strategies as st
 from secrets_corpus import SEEDED
 from trace_fixtures import fixture_texts
 
-import logship.event as event_module
-from bench.corpus import build_corpus
 from logship.config import Config, ScrubConfig, ScrubRule
 from logship.decode import from_lambda_event
 from logship.event import (
     EVENT_ID_NAMESPACE,
     EventSettings,
-    _Builder,
+    _ids,
     build_event,
     console_url,
     event_id,
     tag_key,
     tag_value,
 )
+from logship.event._builder import _Builder
 from logship.pipeline import RunReport, errors
 from logship.records import (
     ExceptionInfo,
@@ -59,25 +54,27 @@ from logship.truncate import LEVELS, MAX_TAG_VALUE_CHARS, Limits, cut
 TESTS = Path(__file__).parent
 CORPUS = TESTS / "corpus" / "data" / "subscription-events.jsonl.gz"
 
+# Keep paths that name a field of each kind the builder places, and whole parts.
+KEEPS = (
+    ("tags.team", "tags.service", "request.url", "logentry.formatted"),
+    ("exception.values.stacktrace.frames.filename", "contexts.cloudwatch", "extra.raw_log"),
+    ("exception", "fingerprint", "logger", "request.headers"),
+    ("exception.values.stacktrace.frames.abs_path", "tags", "extra", "logentry.message"),
+)
 
-class WalkingScrubber(Scrubber):
-    """The same scrubbing, applied the straightforward way: to the finished event."""
 
-    @property
-    def keeps_only_defaults(self) -> bool:
-        return False
-
-
-def scrubbers() -> list[tuple[Scrubber, Scrubber]]:
-    """(inline, walking) pairs: the default, one with user patterns and defaults off, none."""
+def scrubbers() -> list[Scrubber]:
+    """The default, user patterns with defaults off, none, and each set of keep paths."""
     custom = ScrubConfig(
         disable=("email", "denylist"),
         patterns=(ScrubRule("order_id", r"(order=)ORD-\d+", regex.compile(r"(order=)ORD-\d+")),),
     )
     return [
-        (Scrubber(), WalkingScrubber()),
-        (Scrubber.from_config(custom), WalkingScrubber.from_config(custom)),
-        (Scrubber.disabled(), WalkingScrubber.disabled()),
+        Scrubber(),
+        Scrubber.from_config(custom),
+        Scrubber.disabled(),
+        *(Scrubber(keep=keep) for keep in KEEPS),
+        Scrubber.from_config(ScrubConfig(disable=("denylist",), keep=KEEPS[0])),
     ]
 
 
@@ -85,20 +82,35 @@ def dumps(event: object) -> str:
     return json.dumps(event, allow_nan=False, separators=(",", ":"))
 
 
-def assert_same_both_ways(
-    items: list[Fingerprinted],
-    *,
-    extra: dict[str, object] | None = None,
-    **options: Any,
-) -> None:
-    """Each item's event is the same JSON built inline (twice: memo cold, then warm) and walked."""
-    for inline, walking in scrubbers():
-        fast = EventSettings(scrubber=inline, **options)
-        slow = EventSettings(scrubber=walking, **options)
-        for _ in range(2):
-            for item in items:
-                expected = dumps(build_event(item, slow, extra))
-                assert dumps(build_event(item, fast, extra)) == expected
+def walked(
+    item: Fingerprinted, scrubber: Scrubber, extra: dict[str, object] | None, **options: Any
+) -> dict[str, Any] | None:
+    """The finished event built unscrubbed, then walked by ``scrubber``; None when the
+    builder cut something (it scrubs a long string before cutting it, the walk cannot)."""
+    event = build_event(item, EventSettings(scrubber=Scrubber.disabled(), **options), extra)
+    if event["extra"].get("logship_truncated"):
+        return None
+    if not scrubber.enabled:
+        return dict(event)
+    scrubbed = scrubber.scrub_event(event)
+    scrubbed["tags"] = {key: tag_value(value) for key, value in scrubbed["tags"].items()}
+    return scrubbed
+
+
+def assert_as_walked(
+    items: list[Fingerprinted], *, extra: dict[str, object] | None = None, **options: Any
+) -> int:
+    """Each item's event is the JSON the walk of the finished event gives; returns how many
+    events were compared (cut ones are not)."""
+    compared = 0
+    for scrubber in scrubbers():
+        built = EventSettings(scrubber=scrubber, **options)
+        for item in items:
+            expected = walked(item, scrubber, extra, **options)
+            if expected is not None:
+                assert dumps(build_event(item, built, extra)) == dumps(expected)
+                compared += 1
+    return compared
 
 
 # -- generated errors: secret shapes in every string --------------------------------------
@@ -202,44 +214,56 @@ EXTRA = st.dictionaries(
 )
 
 
-class TestSameAsScrubbingTheFinishedEvent:
-    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+class TestEveryScrubConfiguration:
+    @pytest.mark.slow
+    @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(items=st.lists(ITEMS, min_size=1, max_size=2), tags=STATIC_TAGS, extra=EXTRA)
     def test_generated_errors(
         self, items: list[Fingerprinted], tags: tuple[tuple[str, str], ...], extra: dict[str, Any]
     ) -> None:
-        """Secrets anywhere, denied tag and extra keys, card-like numbers: the same JSON."""
-        assert_same_both_ways(
+        """Secrets anywhere, denied tag and extra keys, kept paths: what the walk gives."""
+        assert_as_walked(
             items, extra=extra or None, tags=tags, environment="prod", release="orders@1.4.2"
         )
 
-    def test_evaluation_corpus(self) -> None:
-        """Every error of the evaluation corpus: the same JSON."""
-        assert_same_both_ways(_errors(_corpus_items()))
-
     def test_trace_fixtures(self) -> None:
-        """Every trace fixture, as one CloudWatch record: the same JSON."""
-        items = _errors(_fixture_items())
+        """Every trace fixture, as one CloudWatch record: what the walk gives."""
+        items = list(errors(_fixture_items(), Config(), RunReport()))
         assert len(items) > 20
-        assert_same_both_ways(items)
+        assert assert_as_walked(items, tags=(("team", "password=x"), ("auth", "y"))) > 100
 
-    def test_benchmark_corpus(self) -> None:
-        """The benchmark's generated payloads (a megabyte of them): the same JSON."""
-        corpus = build_corpus(total_bytes=1_000_000)
-        payloads = (from_lambda_event(p.lambda_event()) for p in corpus.payloads)
-        items = _errors(item for payload in payloads for item in payload)
-        assert items
-        assert_same_both_ways(items)
+    def test_evaluation_corpus(self) -> None:
+        """Every error of the evaluation corpus: what the walk gives."""
+        items = list(errors(_corpus_items(), Config(), RunReport()))
+        assert assert_as_walked(items, extra={"password": "p", "note": "token=abc"}) > 100
 
-    def test_every_level(self) -> None:
-        """Events too big for the first levels fall to tighter ones exactly as before."""
-        frames = tuple(Frame(f"f{n}", "m." * 400, f"/src/{n}.py", n) for n in range(3000))
-        exc = ExceptionInfo("ValueError", "x" * 100_000 + " password=hunter2", frames)
-        text = "\n".join(["ERROR " + "\U0001f600" * 60_000, "token=abc"])
-        rec = LogRecord("/g", "s", "1", "eu-west-1", 1, ("1",), tuple(text.split("\n")))
-        err = ParsedError(rec, "svc", "error", "boom", language="python", chain=(exc,) * 30)
-        item = Fingerprinted(err, ("svc",), "t", "")
-        assert_same_both_ways([item])
+    def test_kept_fields_keep_their_secrets(self) -> None:
+        """A ``keep`` path leaves its field as logged; the fields beside it are scrubbed."""
+        secret = "password=hunter2"
+        frame = Frame("handle", "app", f"/src/{secret}.py", 3)
+        rec = LogRecord(f"/g/{secret}", f"s/{secret}", "1", "eu-west-1", 1, ("1",), ("ERROR x",))
+        context = RequestContext(url=f"https://x/?{secret}", user_agent=secret)
+        err = ParsedError(
+            rec,
+            secret,
+            "error",
+            "boom",
+            language="python",
+            chain=(ExceptionInfo("ValueError", secret, (frame,)),),
+            context=context,
+        )
+        keep = ("tags.service", "request.url", "exception.values.stacktrace.frames.filename")
+        event = build_event(
+            Fingerprinted(err, ("svc",), "t", ""), EventSettings(scrubber=Scrubber(keep=keep))
+        )
+        frame_out = event["exception"]["values"][0]["stacktrace"]["frames"][0]
+        assert secret in event["tags"]["service"]
+        assert secret in event["request"]["url"]
+        assert secret in frame_out["filename"]
+        assert secret not in frame_out["abs_path"]
+        assert secret not in event["tags"]["log_group"]
+        assert secret not in event["request"]["headers"]["User-Agent"]
+        assert secret not in event["exception"]["values"][0]["value"]
 
 
 def _corpus_items() -> Iterator[LogEvent | object]:
@@ -262,15 +286,12 @@ def _fixture_items() -> Iterator[LogEvent]:
             )
 
 
-def _errors(items: Iterator[Any]) -> list[Fingerprinted]:
-    return list(errors(items, Config(), RunReport()))
-
-
 # -- the size bound -----------------------------------------------------------------------
 
 
 class TestSizeBound:
-    @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @pytest.mark.slow
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(item=ITEMS, tags=STATIC_TAGS, extra=EXTRA, level=st.sampled_from(LEVELS))
     def test_bound_holds(
         self,
@@ -316,15 +337,7 @@ class TestSizeBound:
 def _built(
     item: Fingerprinted, settings_: EventSettings, level: Limits, extra: dict[str, Any]
 ) -> _Builder:
-    return _Builder(
-        item,
-        settings=settings_,
-        limits=level,
-        identifier=event_id(item.error),
-        raw_text=item.error.raw_text,
-        extra=extra,
-        inline=True,
-    )
+    return _Builder(item, settings_, level, event_id(item.error), extra)
 
 
 def _simple_item() -> Fingerprinted:
@@ -332,55 +345,10 @@ def _simple_item() -> Fingerprinted:
     return Fingerprinted(ParsedError(rec, "svc", "error", "boom"), ("svc",), "t", "")
 
 
-# -- the memos and small fast paths --------------------------------------------------------
+# -- the helpers' caches -----------------------------------------------------------------
 
 
-class TestMemos:
-    @pytest.mark.parametrize(("entries", "weight"), [(5, 10**9), (10**9, 3000)])
-    def test_settings_memo_is_bounded(
-        self, monkeypatch: pytest.MonkeyPatch, entries: int, weight: int
-    ) -> None:
-        """The memo of built parts starts over when full, in entries or in weight."""
-        monkeypatch.setattr(event_module._Memo, "MAX_ENTRIES", entries)
-        monkeypatch.setattr(event_module._Memo, "MAX_WEIGHT", weight)
-        items = _errors(_fixture_items())
-        settings_ = EventSettings()
-        walking = EventSettings(scrubber=WalkingScrubber())
-        for item in items:
-            assert dumps(build_event(item, settings_)) == dumps(build_event(item, walking))
-            memo = settings_._memo
-            assert len(memo.entries) <= entries
-            assert memo.weight <= weight or len(memo.entries) == 1
-
-    def test_long_inputs_are_not_held(self) -> None:
-        """Parts built from cut inputs are not remembered; silently cut ones weigh in full."""
-        long_function = "f" * 5000
-        frame = Frame(long_function, "m", "a.py", 1)
-        rec = LogRecord("/g", "s", "1", "eu-west-1", 1, ("1",), ("ERROR boom",))
-        exc = ExceptionInfo("ValueError", "boom", (frame,))
-        cause = ExceptionInfo("OSError", "down", (Frame("g", "m", "b.py", 2),))
-        err = ParsedError(
-            rec, "s" * 300_000, "error", "boom", language="python", chain=(exc, cause)
-        )
-        settings_ = EventSettings()
-        build_event(Fingerprinted(err, ("svc",), "t", ""), settings_)
-        memo = settings_._memo
-        stacks = [key[1] for key in memo.entries if isinstance(key, tuple) and key[0] == "frames"]
-        assert stacks  # the short stack is remembered
-        assert not any(frame in stack for stack in stacks)
-        assert memo.weight >= 300_000  # the service name is a key of the shared tags
-
-    def test_events_do_not_share_dicts(self) -> None:
-        """Frames built from the memo are copies: changing one event leaves the next alone."""
-        item = _errors(_fixture_items())[0]
-        settings_ = EventSettings()
-        first = build_event(item, settings_)
-        first["exception"]["values"][-1]["stacktrace"]["frames"][0]["function"] = "changed"
-        second = build_event(item, settings_)
-        assert second["exception"]["values"][-1]["stacktrace"]["frames"][0]["function"] != (
-            "changed"
-        )
-
+class TestHelpers:
     @given(st.text(st.characters(exclude_categories=()), max_size=300))
     @settings(max_examples=300, deadline=None)
     def test_tag_helpers_same_as_their_formulas(self, text: str) -> None:
@@ -401,7 +369,7 @@ class TestMemos:
     @settings(max_examples=200, deadline=None)
     def test_console_url_memo(self, region: str, group: str, stream: str, ms: int) -> None:
         """A remembered link prefix gives the link computed afresh, whatever the time."""
-        event_module._CONSOLE_PREFIXES.clear()
+        _ids._CONSOLE_PREFIXES.clear()
         fresh = console_url(region, group, stream, ms)
         assert console_url(region, group, stream, ms) == fresh
         assert console_url(region, group, stream, ms + 5) == fresh.replace(

@@ -1,7 +1,11 @@
-"""The benchmark runs, and its corpus is shaped like what CloudWatch delivers.
+"""The benchmark's parts: its corpus is shaped like what CloudWatch delivers, its sink
+server, stages and breakdown measure what they say.
 
-Nothing here is timed: the figures are for ``python -m bench`` to print and
-``docs/performance.md`` to record, not for a test to assert on a noisy machine.
+The benchmark's own tests, beside it: they import ``bench``, which logship's tests
+(``tests/``) never do; ``tests/bench/test_bench_runs.py`` runs ``python -m bench --tiny``
+as a subprocess. ``scripts/test`` runs both. Nothing here is timed: the figures are for
+``python -m bench`` to print and ``docs/performance.md`` to record, not for a test to
+assert on a noisy machine.
 """
 
 from __future__ import annotations
@@ -13,7 +17,6 @@ import itertools
 import json
 import random
 import re
-import subprocess
 import sys
 import urllib.error
 import urllib.request
@@ -190,28 +193,7 @@ class TestStages:
         assert floor(events) == expected
 
 
-class TestBenchmarkRuns:
-    def test_tiny_run_prints_every_section(self) -> None:
-        """`python -m bench --tiny` measures all three stages, cold start and memory."""
-        done = subprocess.run(
-            [sys.executable, "-m", "bench", "--tiny"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
-        assert done.returncode == 0, done.stderr
-        out = done.stdout
-        for label in ("(1) floor", "(2) pipeline", "(3) lambda handler"):
-            row = next(line for line in out.splitlines() if line.startswith(label))
-            assert re.search(r"\d+\.\d+%", row), row
-        shipped = re.search(r"\(3\) shipped (\d+), the sink accepted (\d+) per run", out)
-        assert shipped is not None
-        assert shipped.group(1) == shipped.group(2)  # every shipped event reached the sink
-        assert "import lambda_handler" in out
-        assert re.search(r"batch\s+\d+ events.*peak\s+\d+\.\d MB", out)
-
+class TestThroughputTable:
     def test_table_names_targets(self) -> None:
         """The table says, per stage, whether its target is met."""
         tiny = corpus.build_corpus(total_bytes=100_000, seed=2)
