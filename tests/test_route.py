@@ -47,6 +47,7 @@ from logship.scrub import Scrubber
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA_FILE = ROOT / "docs" / "schemas" / "logship.error-1.json"
+DOCS = ROOT / "docs" / "automation.md"
 REGION = "eu-west-1"
 ACCOUNT = "111122223333"
 T0 = 1_714_557_605_000  # 2024-05-01T10:00:05Z
@@ -600,3 +601,20 @@ class TestMemoryPublisher:
         result = publisher.publish([entry(1), entry(2)])
         assert result.routed == 2
         assert [e.logship_id for e in publisher.entries] == [f"{1:032x}", f"{2:032x}"]
+
+
+class TestDocs:
+    def test_every_field_is_documented(self, schema: dict[str, Any]) -> None:
+        """docs/automation.md names each field of the schema (in backquotes)."""
+        docs = DOCS.read_text(encoding="utf-8")
+        missing = [name for name in schema["properties"] if f"`{name}`" not in docs]
+        assert not missing
+        assert SCHEMA in docs
+
+    def test_the_example_event_validates(self, schema: dict[str, Any]) -> None:
+        """The example in docs/automation.md is an event whose detail fits the schema."""
+        docs = DOCS.read_text(encoding="utf-8")
+        block = docs.split("```json\n", 1)[1].split("```", 1)[0]
+        event = json.loads(block)
+        assert (event["source"], event["detail-type"]) == (SOURCE, "logship.error")
+        jsonschema.validate(event["detail"], schema)
