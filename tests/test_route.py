@@ -302,6 +302,13 @@ class TestRouteCollector:
         assert first == again
         assert not set(first) & set(other)
 
+    def test_lone_surrogates_do_not_break_the_entry(self) -> None:
+        """A lone surrogate (valid in CloudWatch's JSON) is replaced: the entry encodes."""
+        entries = collected(make_item(stream="ecs/payments/\ud800")).entries()
+        (ops,) = [e for e in entries if e.rule == "ops"]
+        assert ops.size() > 0
+        assert json.loads(ops.detail)["log_stream"] == "ecs/payments/?"
+
     def test_unknown_rule_is_a_failure_not_a_crash(self) -> None:
         """A route name the config does not have becomes a counted failure with its batch items."""
         collector = RouteCollector(Config())

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from logship.event import console_url, event_id
 from logship.records import NO_ANNOTATION, Annotation, Fingerprinted
 from logship.scrub import DEFAULT_SCRUBBER, Scrubber, scrubber_for
-from logship.truncate import cut, shorten_key
+from logship.truncate import clean, cut, shorten_key
 
 if TYPE_CHECKING:
     from logship.config import Config
@@ -96,7 +96,10 @@ def route_detail(
         # where
         "log_group": error.log_group,
         "log_stream": error.log_stream,
-        "console_url": console_url(error.region, error.log_group, error.log_stream, first) or None,
+        # The first error's own minute: its stream is the one named above.
+        "console_url": (
+            console_url(error.region, error.log_group, error.log_stream, error.timestamp) or None
+        ),
         "culprit": (
             {
                 "function": frame.function,
@@ -297,7 +300,9 @@ class RouteCollector:
             rule=rule.name,
             bus=rule.eventbridge_bus,
             detail_type=rule.detail_type,
-            detail=json.dumps(detail, ensure_ascii=False, separators=(",", ":")),
+            # clean(): a lone surrogate from a CloudWatch payload would make the entry
+            # unencodable, and EventBridge refuses it.
+            detail=clean(json.dumps(detail, ensure_ascii=False, separators=(",", ":"))),
             errors=group.count,
             batch_items=tuple(group.batch_items),
         )
