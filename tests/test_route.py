@@ -601,6 +601,22 @@ class TestEventBridgePublisher:
         assert made == [1]
 
 
+class TestImports:
+    def test_no_boto3_until_a_publish(self) -> None:
+        """Importing the routes and building entries loads neither boto3 nor botocore."""
+        import subprocess
+        import sys
+
+        code = (
+            "import sys, logship.route, logship.rules\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('boto3', 'botocore')))"
+        )
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+        ).stdout
+        assert out.strip() == "[]"
+
+
 class TestMemoryPublisher:
     def test_accepts_and_keeps_everything(self) -> None:
         """The dry run's publisher keeps the entries and reports them routed."""
