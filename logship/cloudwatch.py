@@ -17,11 +17,13 @@ They all call :class:`LogsReader`, which
 botocore's own retries are turned off for this client: they would sleep without
 knowing the deadline. Any other error (``AccessDeniedException``, a deleted log
 group) is raised at once as :class:`LogsReadError` with the service's code.
+
+The client settings and the backoff are :mod:`logship.aws`'s, shared with the
+EventBridge publisher of route rules.
 """
 
 from __future__ import annotations
 
-import importlib
 import random
 import threading
 import time
@@ -29,36 +31,36 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from .aws import (
+    BASE_DELAY_S,
+    CONNECT_TIMEOUT_S,
+    MAX_ATTEMPTS,
+    MAX_DELAY_S,
+    READ_TIMEOUT_S,
+    RETRYABLE_CODES,
+    THROTTLING_CODES,
+    Backoff,
+    Clock,
+    Sleep,
+    error_code,
+)
+from .aws import make_client as _make_client
 from .exceptions import LogshipError
 
-# Codes worth retrying: the request was refused for rate or a passing fault.
-RETRYABLE_CODES = frozenset(
-    {
-        "ThrottlingException",
-        "Throttling",
-        "TooManyRequestsException",
-        "RequestLimitExceeded",
-        "ServiceUnavailableException",
-        "ServiceUnavailable",
-        "InternalFailure",
-        "InternalServerError",
-        # botocore's own names for a connection that failed or went silent
-        "EndpointConnectionError",
-        "ConnectTimeoutError",
-        "ReadTimeoutError",
-    }
-)
-THROTTLING_CODES = frozenset(
-    {"ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded"}
-)
-BASE_DELAY_S = 0.1
-MAX_DELAY_S = 2.0
-MAX_ATTEMPTS = 8  # without a deadline: about 6 s of backoff at most
-CONNECT_TIMEOUT_S = 3
-READ_TIMEOUT_S = 10
-
-Clock = Callable[[], float]
-Sleep = Callable[[float], None]
+__all__ = [
+    "BASE_DELAY_S",
+    "CONNECT_TIMEOUT_S",
+    "MAX_ATTEMPTS",
+    "MAX_DELAY_S",
+    "READ_TIMEOUT_S",
+    "RETRYABLE_CODES",
+    "THROTTLING_CODES",
+    "Clock",
+    "LogsReadError",
+    "LogsReader",
+    "Sleep",
+    "make_client",
+]
 
 
 class LogsReadError(LogshipError, RuntimeError):
@@ -78,15 +80,8 @@ class LogsReadError(LogshipError, RuntimeError):
 def make_client(
     region: str = "", *, profile: str | None = None, endpoint_url: str | None = None
 ) -> Any:
-    """A boto3 CloudWatch Logs client without botocore's own retries (see the module)."""
-    boto3 = importlib.import_module("boto3")
-    config = importlib.import_module("botocore.config").Config(
-        retries={"total_max_attempts": 1},
-        connect_timeout=CONNECT_TIMEOUT_S,
-        read_timeout=READ_TIMEOUT_S,
-    )
-    session = boto3.Session(profile_name=profile, region_name=region or None)
-    return session.client("logs", endpoint_url=endpoint_url, config=config)
+    """A boto3 CloudWatch Logs client without botocore's own retries (see :mod:`logship.aws`)."""
+    return _make_client("logs", region, profile=profile, endpoint_url=endpoint_url)
 
 
 class LogsReader:
@@ -112,7 +107,7 @@ class LogsReader:
         self._lock = threading.Lock()
         self.clock = clock
         self.sleep = sleep
-        self._jitter = jitter
+        self._backoff = Backoff(clock=clock, sleep=sleep, jitter=jitter)
         self.calls: Counter[str] = Counter()  # requests sent, per operation
         self.retries = 0  # requests refused for rate or a passing fault, then retried
 
@@ -137,17 +132,14 @@ class LogsReader:
             try:
                 return method(**params)
             except Exception as exc:  # botocore's errors are many; each is sorted by code
-                code, message = _error_code(exc)
+                code, message = error_code(exc)
                 if code not in RETRYABLE_CODES:
                     raise LogsReadError(operation, code, message) from exc
                 attempt += 1
-                delay = min(MAX_DELAY_S, BASE_DELAY_S * 2**attempt) * self._jitter()
-                out_of_time = deadline is not None and self.clock() + delay > deadline
-                if out_of_time or (deadline is None and attempt >= MAX_ATTEMPTS):
+                if not self._backoff.wait(attempt, deadline):
                     raise LogsReadError(operation, code, message) from exc
                 with self._lock:
                     self.retries += 1
-                self.sleep(delay)
 
     def pages(
         self,
@@ -179,11 +171,3 @@ class LogsReader:
         """Requests sent so far, every operation together."""
         with self._lock:
             return sum(self.calls.values())
-
-
-def _error_code(exc: Exception) -> tuple[str, str]:
-    response = getattr(exc, "response", None)  # a botocore ClientError
-    if isinstance(response, dict):
-        error = response.get("Error") or {}
-        return str(error.get("Code") or type(exc).__name__), str(error.get("Message") or "")
-    return type(exc).__name__, str(exc)

@@ -1,13 +1,14 @@
 """Configuration: what the pipeline needs to know, immutable once loaded.
 
-The full ``logship.toml`` loader (ignore and fingerprint rules, validation with
-errors that name the file, the rule and the key) lives in :mod:`logship.rules`
-and produces a :class:`Config`; a default ``Config()`` is valid and used when no
-file is given.
+The full ``logship.toml`` loader (ignore, fingerprint, annotate and route rules,
+validation with errors that name the file, the rule and the key) lives in
+:mod:`logship.rules` and produces a :class:`Config`; a default ``Config()`` is
+valid and used when no file is given.
 
 The records a file's rules and tables become (:class:`IgnoreRule`,
-:class:`FingerprintRule`, :class:`Matcher`, :class:`ServiceMapping`,
-:class:`ScrubRule`, ...) are imported from here. They are defined in
+:class:`FingerprintRule`, :class:`AnnotateRule`, :class:`RouteRule`,
+:class:`Matcher`, :class:`ServiceMapping`, :class:`ScrubRule`, ...) are
+imported from here. They are defined in
 ``logship.rules._records``, plain data like this module, and loaded on first
 access: a Lambda without a rules file never needs them, and creating a frozen
 slotted dataclass costs about half a millisecond of cold start.
@@ -22,11 +23,15 @@ from logship.mask import DEFAULT_MASKS, MaskInstruction
 
 if TYPE_CHECKING:
     from logship.rules._records import (
+        DEFAULT_DETAIL_TYPE,
         MATCHER_KEYS,
+        SEVERITIES,
+        AnnotateRule,
         FingerprintRule,
         IgnoreRule,
         Matcher,
         MessagePattern,
+        RouteRule,
         ScrubRule,
         Searcher,
         ServiceMapping,
@@ -34,14 +39,18 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "DEFAULT_DETAIL_TYPE",
     "DEFAULT_REGEX_TIMEOUT",
     "MATCHER_KEYS",
+    "SEVERITIES",
+    "AnnotateRule",
     "AssemblyLimits",
     "Config",
     "FingerprintRule",
     "IgnoreRule",
     "Matcher",
     "MessagePattern",
+    "RouteRule",
     "ScrubConfig",
     "ScrubRule",
     "Searcher",
@@ -54,11 +63,15 @@ DEFAULT_REGEX_TIMEOUT = 0.05  # seconds per match; a sane rule matches in micros
 # Names defined in logship.rules._records and served from here (see __getattr__).
 _RULE_RECORDS = frozenset(
     (
+        "DEFAULT_DETAIL_TYPE",
         "MATCHER_KEYS",
+        "SEVERITIES",
+        "AnnotateRule",
         "FingerprintRule",
         "IgnoreRule",
         "Matcher",
         "MessagePattern",
+        "RouteRule",
         "ScrubRule",
         "Searcher",
         "ServiceMapping",
@@ -106,8 +119,17 @@ class Config:
     max_events_per_fingerprint: int = 100  # per run; the rest are counted as suppressed
     ignore_rules: tuple[IgnoreRule, ...] = ()  # the first that matches decides
     fingerprint_rules: tuple[FingerprintRule, ...] = ()  # the first that matches applies
+    annotate_rules: tuple[AnnotateRule, ...] = ()  # all that match apply; first wins per key
+    route_rules: tuple[RouteRule, ...] = ()  # all that match apply
     regex_timeout: float = DEFAULT_REGEX_TIMEOUT  # seconds per message regex match
     scrub: ScrubConfig = field(default_factory=ScrubConfig)
+
+    def route_rule(self, name: str) -> RouteRule | None:
+        """The route rule called ``name``, or None."""
+        for rule in self.route_rules:
+            if rule.name == name:
+                return rule
+        return None
 
     def environment_for(self, account: str) -> str:
         """The environment configured for an AWS account id, or ""."""

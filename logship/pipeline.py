@@ -6,7 +6,8 @@
     assemble   LogEvent       -> LogRecord        (per stream, multi-line traces joined)
     parse      LogRecord      -> ParsedError      (or nothing: not an error)
     fingerprint ParsedError   -> Fingerprinted
-    rules      Fingerprinted  -> Outcome          (ship, or ignore with the rule's reason)
+    rules      Fingerprinted  -> Outcome          (ship, or ignore with the rule's reason;
+                                                   who owns it, where else it goes)
 
 The Lambda handler and the CLI run this same pipeline; they differ only in
 where the input comes from and which sink receives the result. ``RunReport``
@@ -28,6 +29,8 @@ from logship.config import Config
 from logship.fingerprint import fingerprint
 from logship.parse import parse_record
 from logship.records import (
+    NO_ANNOTATION,
+    Annotation,
     ControlMessage,
     Fingerprinted,
     InputProblem,
@@ -51,6 +54,8 @@ class Outcome:
     ignored_by: str = ""  # the ignore rule's name; "" means ship it
     reason: str = ""
     sampled_by: str = ""  # an ignore rule matched but kept this one as its 1-in-N sample
+    annotation: Annotation = NO_ANNOTATION  # team, severity, runbook, tags from annotate rules
+    routes: tuple[str, ...] = ()  # the route rules whose buses also get this error
 
 
 @dataclass(slots=True)
@@ -63,6 +68,10 @@ class RunReport:
     an earlier payload, whose invocation ships it: see :mod:`logship.stitch`).
     Errors: ``errors = shipped + ignored + suppressed + failed + pending``
     where ``pending`` is what a dry run did not send.
+
+    Routes are an output beside Sentry, counted apart: ``routed`` and
+    ``route_failed`` count EventBridge events (one per route rule and
+    fingerprint per run, see :mod:`logship.route`), not errors.
     """
 
     events_received: int = 0
@@ -82,6 +91,10 @@ class RunReport:
     fingerprint_hits: Counter[str] = field(default_factory=Counter)
     ignore_sampled: Counter[str] = field(default_factory=Counter)  # hits kept by `sample`
     regex_timeouts: Counter[str] = field(default_factory=Counter)  # per rule name
+    annotate_hits: Counter[str] = field(default_factory=Counter)  # errors each rule annotated
+    route_hits: Counter[str] = field(default_factory=Counter)  # errors each route rule matched
+    routed: int = 0  # EventBridge events the bus accepted
+    route_failed: int = 0  # EventBridge events that could not be published
     rule_warnings: list[str] = field(default_factory=list)  # expired ignore rules
     # Stitching (the Lambda): CloudWatch Logs requests, entries completed with the
     # events read after their payload, those events (not received here: another
@@ -133,6 +146,10 @@ class RunReport:
             "fingerprint_rule_hits": dict(self.fingerprint_hits),
             "ignore_rule_sampled": dict(self.ignore_sampled),
             "regex_timeouts": dict(self.regex_timeouts),
+            "annotate_rule_hits": dict(self.annotate_hits),
+            "route_rule_hits": dict(self.route_hits),
+            "routed": self.routed,
+            "route_failed": self.route_failed,
             "rule_warnings": list(self.rule_warnings),
             "stitch_reads": self.stitch_reads,
             "entries_stitched": self.entries_stitched,
@@ -232,13 +249,21 @@ def run(
             report.fingerprint_hits[decision.fingerprint_rule] += 1
         for rule_name in decision.regex_timeouts:
             report.regex_timeouts[rule_name] += 1
+        # Only errors that are kept are annotated and routed (see rules.decide).
+        report.annotate_hits.update(decision.annotation.rules)
+        report.route_hits.update(decision.routes)
         if not decision.ignore_rule:
-            yield Outcome(decision.item)
+            yield Outcome(decision.item, annotation=decision.annotation, routes=decision.routes)
             continue
         report.ignore_hits[decision.ignore_rule] += 1
         if decision.sampled:
             report.ignore_sampled[decision.ignore_rule] += 1
-            yield Outcome(decision.item, sampled_by=decision.ignore_rule)
+            yield Outcome(
+                decision.item,
+                sampled_by=decision.ignore_rule,
+                annotation=decision.annotation,
+                routes=decision.routes,
+            )
         else:
             report.ignored += 1
             yield Outcome(decision.item, ignored_by=decision.ignore_rule, reason=decision.reason)

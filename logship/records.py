@@ -282,3 +282,34 @@ class Fingerprinted:
     title: str
     message_template: str  # the error's message with variable parts masked
     rule: str = ""  # the fingerprint rule that matched, "" for the default
+
+
+@dataclass(frozen=True, slots=True)
+class Annotation:
+    """What the annotate rules say about one error: whose it is, how urgent, what to do.
+
+    Every matching ``[[annotate]]`` rule applies and, for each key, the first
+    rule (in file order) that sets it wins; ``tags`` merge key by key the same
+    way. An error no rule matched gets the empty annotation (falsy).
+    """
+
+    team: str = ""
+    severity: str = ""  # "low", "medium", "high", "critical"; "" when no rule set it
+    runbook: str = ""  # the runbook URL, rendered for this error
+    runbook_rule: str = ""  # the annotate rule whose runbook it is
+    tags: tuple[tuple[str, str], ...] = ()  # static tags, in the order rules set them
+    rules: tuple[str, ...] = ()  # every annotate rule that matched, in file order
+
+    def __bool__(self) -> bool:
+        return bool(self.rules)
+
+    def sentry_tags(self) -> tuple[tuple[str, str], ...]:
+        """The tags the Sentry event gets from the annotation: team, severity, then ``tags``.
+
+        The loader keeps ``team`` and ``severity`` out of ``tags``, so no key repeats.
+        """
+        named = (("team", self.team), ("severity", self.severity))
+        return (*((key, value) for key, value in named if value), *self.tags)
+
+
+NO_ANNOTATION = Annotation()

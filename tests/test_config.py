@@ -13,14 +13,19 @@ import pytest
 
 import logship.config
 from logship.config import (
+    DEFAULT_DETAIL_TYPE,
     DEFAULT_REGEX_TIMEOUT,
+    MATCHER_KEYS,
+    AnnotateRule,
     AssemblyLimits,
     Config,
+    Matcher,
+    RouteRule,
     ScrubConfig,
     ServiceMapping,
 )
 from logship.exceptions import ConfigError, LogshipError
-from logship.rules import LEVELS, _records, load_config, parse_config
+from logship.rules import LEVELS, TEMPLATE_VARIABLES, _records, load_config, parse_config
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "logship.toml"
 
@@ -120,7 +125,8 @@ INVALID: list[tuple[str, str, str]] = [
         "min_levle = 'error'",
         "top level: key 'min_levle': unknown key (did you mean 'min_level'?); known keys: "
         "min_level, in_app, max_events_per_fingerprint, regex_timeout_ms, services, "
-        "stream_services, environments, tags, assembly, ignore, fingerprint, scrub",
+        "stream_services, environments, tags, assembly, ignore, fingerprint, annotate, route, "
+        "scrub",
     ),
     (
         "unknown-rule-key",
@@ -407,6 +413,181 @@ INVALID: list[tuple[str, str, str]] = [
         "[scrub.patterns]\nticket = 3\n",
         "scrub.patterns: key 'ticket': expected a regex string, got an integer",
     ),
+    # --- [[annotate]] ---
+    (
+        "annotate-unknown-key",
+        "[[annotate]]\nname = 'pay'\nservice = 'x'\nteam = 'p'\nrunbok = 'https://w/x'\n",
+        "annotate[1] 'pay': key 'runbok': unknown key (did you mean 'runbook'?); known keys: "
+        "name, team, severity, runbook, tags, service, log_group, log_stream, account, "
+        "environment, level, logger, exception, exception_top, root_cause, message_glob, message",
+    ),
+    (
+        "annotate-ignore-key",
+        "[[annotate]]\nservice = 'x'\nteam = 'p'\nreason = 'r'\n",
+        "annotate[1]: key 'reason': only [[ignore]] rules take this key",
+    ),
+    (
+        "annotate-route-key",
+        "[[annotate]]\nservice = 'x'\nteam = 'p'\neventbridge_bus = 'default'\n",
+        "annotate[1]: key 'eventbridge_bus': only [[route]] rules take this key",
+    ),
+    (
+        "annotate-no-matcher",
+        "[[annotate]]\nteam = 'p'\n",
+        "annotate[1]: has no matcher: give at least one of " + ", ".join(MATCHER_KEYS),
+    ),
+    (
+        "annotate-sets-nothing",
+        "[[annotate]]\nservice = 'x'\n",
+        "annotate[1]: sets nothing: give at least one of team, severity, runbook, tags",
+    ),
+    (
+        "annotate-bad-severity",
+        "[[annotate]]\nservice = 'x'\nseverity = 'hihg'\n",
+        "annotate[1]: key 'severity': unknown severity 'hihg' (did you mean 'high'?); "
+        "use one of low, medium, high, critical",
+    ),
+    (
+        "annotate-severity-not-string",
+        "[[annotate]]\nservice = 'x'\nseverity = 3\n",
+        "annotate[1]: key 'severity': expected a string, got an integer",
+    ),
+    (
+        "annotate-blank-team",
+        "[[annotate]]\nservice = 'x'\nteam = ' '\n",
+        "annotate[1]: key 'team': must not be empty",
+    ),
+    (
+        "annotate-long-team",
+        "[[annotate]]\nservice = 'x'\nteam = '" + "t" * 201 + "'\n",
+        "annotate[1]: key 'team': is 201 characters; Sentry keeps at most 200",
+    ),
+    (
+        "annotate-runbook-not-url",
+        "[[annotate]]\nname = 'r'\nservice = 'x'\nrunbook = 'wiki/{{ service }}'\n",
+        "annotate[1] 'r': key 'runbook': 'wiki/{{ service }}' does not make an http(s) URL "
+        "(for a sample error it gives 'wiki/orders'); write it as "
+        "https://host/path/{{ service }}",
+    ),
+    (
+        "annotate-runbook-scheme-from-variable",
+        "[[annotate]]\nservice = 'x'\nrunbook = '{{ service }}://wiki/x'\n",
+        "annotate[1]: key 'runbook': '{{ service }}://wiki/x' does not make an http(s) URL "
+        "(for a sample error it gives 'orders://wiki/x'); write it as "
+        "https://host/path/{{ service }}",
+    ),
+    (
+        "annotate-runbook-ftp",
+        "[[annotate]]\nservice = 'x'\nrunbook = 'ftp://wiki/x'\n",
+        "annotate[1]: key 'runbook': 'ftp://wiki/x' does not make an http(s) URL "
+        "(for a sample error it gives 'ftp://wiki/x'); write it as "
+        "https://host/path/{{ service }}",
+    ),
+    (
+        "annotate-runbook-unknown-variable",
+        "[[annotate]]\nservice = 'x'\nrunbook = 'https://w/{{ servce }}'\n",
+        "annotate[1]: key 'runbook': unknown variable {{ servce }} in 'https://w/{{ servce }}'; "
+        "known: " + ", ".join(TEMPLATE_VARIABLES),
+    ),
+    (
+        "annotate-runbook-default",
+        "[[annotate]]\nservice = 'x'\nrunbook = 'https://w/{{ default }}'\n",
+        "annotate[1]: key 'runbook': {{ default }} can only be a fingerprint element",
+    ),
+    (
+        "annotate-tags-not-table",
+        "[[annotate]]\nservice = 'x'\ntags = 'tier=1'\n",
+        "annotate[1]: key 'tags': expected a table such as { tier = \"1\" }, got a string",
+    ),
+    (
+        "annotate-tag-team",
+        "[[annotate]]\nservice = 'x'\ntags = { team = 'p' }\n",
+        "annotate[1]: key 'tags.team': set the rule's own 'team' key instead of a tag of that name",
+    ),
+    (
+        "annotate-tag-bad-key",
+        "[[annotate]]\nservice = 'x'\ntags = { 'on call' = 'p' }\n",
+        "annotate[1]: key 'tags.on call': a Sentry tag key is 1 to 32 letters, digits or "
+        "'_', '.', ':', '-'",
+    ),
+    (
+        "annotate-tag-long-key",
+        "[[annotate]]\nservice = 'x'\ntags = { " + "k" * 33 + " = 'p' }\n",
+        "annotate[1]: key 'tags." + "k" * 33 + "': a Sentry tag key is 1 to 32 letters, "
+        "digits or '_', '.', ':', '-'",
+    ),
+    (
+        "annotate-tag-not-string",
+        "[[annotate]]\nservice = 'x'\ntags = { tier = 1 }\n",
+        "annotate[1]: key 'tags.tier': expected a string, got an integer",
+    ),
+    (
+        "annotate-tag-long-value",
+        "[[annotate]]\nservice = 'x'\ntags = { tier = '" + "v" * 201 + "' }\n",
+        "annotate[1]: key 'tags.tier': is 201 characters; Sentry keeps at most 200",
+    ),
+    (
+        "annotate-tag-newline",
+        "[[annotate]]\nservice = 'x'\ntags = { tier = \"1\\n2\" }\n",
+        "annotate[1]: key 'tags.tier': '1\\n2' has leading or trailing spaces or control "
+        "characters",
+    ),
+    (
+        "annotate-single-table",
+        "[annotate]\nservice = 'x'\n",
+        "top level: key 'annotate': expected an array of tables, written [[annotate]], "
+        "got a single [annotate]",
+    ),
+    (
+        "annotate-duplicate-name",
+        RULE + "[[annotate]]\nname = 'noise'\nservice = 'x'\nteam = 'p'\n",
+        "annotate[1] 'noise': key 'name': is already used by ignore[1]; rule names must be unique",
+    ),
+    # --- [[route]] ---
+    (
+        "route-missing-bus",
+        "[[route]]\nname = 'ops'\nservice = 'x'\n",
+        "route[1] 'ops': key 'eventbridge_bus': is required: \"default\" or an event bus ARN "
+        "(arn:aws:events:REGION:ACCOUNT:event-bus/NAME)",
+    ),
+    (
+        "route-bus-name",
+        "[[route]]\nservice = 'x'\neventbridge_bus = 'ops'\n",
+        "route[1]: key 'eventbridge_bus': 'ops' is neither \"default\" nor an event bus ARN "
+        "(arn:aws:events:REGION:ACCOUNT:event-bus/NAME); the function's role is granted "
+        "events:PutEvents per ARN",
+    ),
+    (
+        "route-bus-other-service",
+        "[[route]]\nservice = 'x'\neventbridge_bus = 'arn:aws:sns:eu-west-1:111122223333:ops'\n",
+        "route[1]: key 'eventbridge_bus': 'arn:aws:sns:eu-west-1:111122223333:ops' is neither "
+        '"default" nor an event bus ARN (arn:aws:events:REGION:ACCOUNT:event-bus/NAME); the '
+        "function's role is granted events:PutEvents per ARN",
+    ),
+    (
+        "route-unknown-key",
+        "[[route]]\nservice = 'x'\neventbridge_bus = 'default'\ndetail_typ = 'x'\n",
+        "route[1]: key 'detail_typ': unknown key (did you mean 'detail_type'?); known keys: "
+        "name, eventbridge_bus, detail_type, service, log_group, log_stream, account, "
+        "environment, level, logger, exception, exception_top, root_cause, message_glob, message",
+    ),
+    (
+        "route-annotate-key",
+        "[[route]]\nservice = 'x'\neventbridge_bus = 'default'\nteam = 'p'\n",
+        "route[1]: key 'team': only [[annotate]] rules take this key",
+    ),
+    (
+        "route-long-detail-type",
+        "[[route]]\nservice = 'x'\neventbridge_bus = 'default'\ndetail_type = '"
+        + "d" * 129
+        + "'\n",
+        "route[1]: key 'detail_type': is longer than EventBridge's 128 characters",
+    ),
+    (
+        "route-no-matcher",
+        "[[route]]\neventbridge_bus = 'default'\n",
+        "route[1]: has no matcher: give at least one of " + ", ".join(MATCHER_KEYS),
+    ),
 ]
 
 
@@ -442,6 +623,77 @@ class TestScrubSection:
         assert scrubber.scrub_text("bob@example.com TCK-1") == "bob@example.com [Filtered:ticket]"
 
 
+class TestAnnotateAndRouteRules:
+    """``[[annotate]]`` and ``[[route]]`` tables load into records, in file order."""
+
+    TEXT = (
+        "[[annotate]]\nname = 'payments'\nservice = 'payments'\nteam = 'payments'\n"
+        "severity = 'high'\nrunbook = 'https://wiki.example.com/runbooks/{{ service }}/"
+        "{{ root_cause }}'\ntags = { tier = '1', 'pager.policy' = 'payments-24x7' }\n"
+        "[[annotate]]\nroot_cause = 'SocketTimeoutException'\nseverity = 'low'\n"
+        "[[route]]\nname = 'recoveries'\nservice = 'payments'\neventbridge_bus = 'default'\n"
+        "[[route]]\nname = 'ops'\nlevel = 'fatal'\ndetail_type = 'logship.fatal'\n"
+        "eventbridge_bus = 'arn:aws:events:eu-west-1:111122223333:event-bus/ops'\n"
+    )
+
+    def test_rules_land_in_their_fields(self) -> None:
+        """Each key lands in its field; unnamed rules are numbered; tags keep file order."""
+        config = parse_config(self.TEXT, source="t.toml")
+        assert config.annotate_rules == (
+            AnnotateRule(
+                name="payments",
+                match=Matcher(service=("payments",)),
+                team="payments",
+                severity="high",
+                runbook="https://wiki.example.com/runbooks/{{ service }}/{{ root_cause }}",
+                tags=(("tier", "1"), ("pager.policy", "payments-24x7")),
+            ),
+            AnnotateRule(
+                name="annotate[2]",
+                match=Matcher(root_cause=("SocketTimeoutException",)),
+                severity="low",
+            ),
+        )
+        assert config.route_rules == (
+            RouteRule("recoveries", Matcher(service=("payments",)), "default"),
+            RouteRule(
+                "ops",
+                Matcher(level=("fatal",)),
+                "arn:aws:events:eu-west-1:111122223333:event-bus/ops",
+                detail_type="logship.fatal",
+            ),
+        )
+        assert config.route_rules[0].detail_type == DEFAULT_DETAIL_TYPE == "logship.error"
+        assert config.route_rule("ops") is config.route_rules[1]
+        assert config.route_rule("nope") is None
+
+    def test_records_pickle(self) -> None:
+        """Annotate and route rules round-trip through pickle, like the other rules."""
+        config = parse_config(self.TEXT)
+        for rule in (*config.annotate_rules, *config.route_rules):
+            assert pickle.loads(pickle.dumps(rule)) == rule
+
+    @pytest.mark.parametrize(
+        "bus",
+        [
+            "arn:aws-cn:events:cn-north-1:111122223333:event-bus/ops",
+            "arn:aws-us-gov:events:us-gov-west-1:111122223333:event-bus/default",
+            "arn:aws:events:eu-west-1:111122223333:event-bus/a.b_c-d/e",
+        ],
+    )
+    def test_bus_arns_of_every_partition(self, bus: str) -> None:
+        """Bus ARNs of the aws, aws-cn and aws-us-gov partitions are accepted."""
+        config = parse_config(f"[[route]]\nservice = 'x'\neventbridge_bus = '{bus}'\n")
+        assert config.route_rules[0].eventbridge_bus == bus
+
+    def test_runbook_with_any_variable(self) -> None:
+        """Every template variable but ``default`` may appear in a runbook URL."""
+        variables = [v for v in TEMPLATE_VARIABLES if v != "default"]
+        path = "/".join(f"{{{{ {v} }}}}" for v in variables)
+        config = parse_config(f"[[annotate]]\nservice = 'x'\nrunbook = 'https://w/{path}'\n")
+        assert config.annotate_rules[0].runbook == f"https://w/{path}"
+
+
 class TestLevels:
     def test_same_names_as_the_parse_stage(self) -> None:
         """``min_level`` and ``level`` accept exactly the parse stage's level names."""
@@ -473,11 +725,15 @@ class TestRuleRecords:
     """The rule records are served by ``logship.config`` from ``logship.rules._records``."""
 
     NAMES = (
+        "DEFAULT_DETAIL_TYPE",
         "MATCHER_KEYS",
+        "SEVERITIES",
+        "AnnotateRule",
         "FingerprintRule",
         "IgnoreRule",
         "Matcher",
         "MessagePattern",
+        "RouteRule",
         "ScrubRule",
         "Searcher",
         "ServiceMapping",

@@ -21,9 +21,18 @@ from logship.config import Config
 from logship.decode import from_path
 from logship.fingerprint import fingerprint
 from logship.pipeline import Outcome, RunReport, run
-from logship.records import ExceptionInfo, Fingerprinted, Frame, LogRecord, ParsedError, Relation
+from logship.records import (
+    Annotation,
+    ExceptionInfo,
+    Fingerprinted,
+    Frame,
+    LogRecord,
+    ParsedError,
+    Relation,
+)
 from logship.rules import (
     Status,
+    _annotate,
     _decide,
     _load,
     _match,
@@ -587,7 +596,8 @@ class TestLazyLoading:
     def test_every_exported_name_resolves(self, name: str) -> None:
         """Each name of ``__all__`` is the object its private module defines."""
         value = getattr(logship.rules, name)
-        homes = [vars(m) for m in (_decide, _load, _match, _safety) if name in vars(m)]
+        modules = (_annotate, _decide, _load, _match, _safety)
+        homes = [vars(m) for m in modules if name in vars(m)]
         assert homes
         assert all(home[name] is value for home in homes)
         assert name in dir(logship.rules)
@@ -596,3 +606,199 @@ class TestLazyLoading:
         """A name the package does not have is an AttributeError, as for any module."""
         with pytest.raises(AttributeError, match="no_such_rule"):
             logship.rules.no_such_rule  # noqa: B018
+
+
+class TestAnnotateRules:
+    """Every matching annotate rule applies; the first to set a key wins."""
+
+    def test_matching_rule_sets_every_key(self) -> None:
+        """team, severity, the rendered runbook and its rule, tags and the rule's name."""
+        config = rules(
+            "[[annotate]]\nname = 'orders'\nservice = 'order-*'\nteam = 'checkout'\n"
+            "severity = 'high'\ntags = { tier = '1' }\n"
+            "runbook = 'https://wiki.example.com/runbooks/{{ service }}/{{ root_cause }}'\n"
+        )
+        decided = decide(make_item((RUNTIME, "a"), (TIMEOUT, "b")), config, today=TODAY)
+        assert decided.annotation == Annotation(
+            team="checkout",
+            severity="high",
+            runbook="https://wiki.example.com/runbooks/order-service/java.net.SocketTimeoutException",
+            runbook_rule="orders",
+            tags=(("tier", "1"),),
+            rules=("orders",),
+        )
+        assert decided.annotation.sentry_tags() == (
+            ("team", "checkout"),
+            ("severity", "high"),
+            ("tier", "1"),
+        )
+
+    def test_first_rule_wins_per_key(self) -> None:
+        """A later rule fills only the keys earlier ones left unset; tags merge key by key."""
+        config = rules(
+            "[[annotate]]\nname = 'timeouts'\nroot_cause = 'SocketTimeoutException'\n"
+            "severity = 'low'\ntags = { kind = 'timeout' }\n"
+            "[[annotate]]\nname = 'orders'\nservice = 'order-service'\nteam = 'checkout'\n"
+            "severity = 'critical'\nrunbook = 'https://w/orders'\n"
+            "tags = { kind = 'bug', tier = '1' }\n"
+            "[[annotate]]\nname = 'everyone'\nservice = '*'\nteam = 'platform'\n"
+            "runbook = 'https://w/generic'\n"
+            "[[annotate]]\nname = 'search'\nservice = 'search'\nteam = 'search'\n"
+        )
+        annotation = decide(make_item((TIMEOUT, "b")), config, today=TODAY).annotation
+        assert (annotation.team, annotation.severity) == ("checkout", "low")
+        assert (annotation.runbook, annotation.runbook_rule) == ("https://w/orders", "orders")
+        assert annotation.tags == (("kind", "timeout"), ("tier", "1"))
+        assert annotation.rules == ("timeouts", "orders", "everyone")
+
+    def test_no_match_is_the_empty_annotation(self) -> None:
+        """An error no rule matches gets the falsy default annotation and no tags."""
+        config = rules("[[annotate]]\nservice = 'search'\nteam = 'search'\n")
+        annotation = decide(make_item((RUNTIME, "a")), config, today=TODAY).annotation
+        assert annotation == Annotation()
+        assert not annotation
+        assert annotation.sentry_tags() == ()
+
+    def test_runbook_values_are_percent_encoded(self) -> None:
+        """Each variable is one URL segment: '/' and '<>' are encoded, the URL stays valid."""
+        config = rules(
+            "[[annotate]]\nservice = '*'\n"
+            "runbook = 'https://w/{{ log_group }}/{{ root_cause }}?q={{ message_template }}'\n"
+        )
+        annotation = decide(make_item(message="disk full"), config, today=TODAY).annotation
+        assert annotation.runbook == "https://w/%2Fecs%2Forder-service/%3Cuntyped%3E?q=disk%20full"
+
+    def test_render_runbook_uses_the_fingerprint_variables(self) -> None:
+        """The runbook sees the values a fingerprint template sees, after a fingerprint rule."""
+        config = rules(
+            "[[fingerprint]]\nname = 'fp'\nservice = '*'\nfingerprint = ['x']\n"
+            "[[annotate]]\nservice = '*'\nrunbook = 'https://w/{{ function }}/{{ level }}'\n"
+        )
+        decided = decide(make_item((TIMEOUT, "b")), config, today=TODAY)
+        assert decided.item.fingerprint == ("x",)
+        assert decided.annotation.runbook == "https://w/com.shop.PaymentClient.charge/error"
+
+    def test_ignored_errors_are_not_annotated(self) -> None:
+        """An error an ignore rule drops gets no annotation and no routes."""
+        config = rules(
+            "[[ignore]]\nname = 'ig'\nreason = 'r'\nservice = '*'\n"
+            "[[annotate]]\nname = 'a'\nservice = '*'\nteam = 't'\n"
+            "[[route]]\nname = 'r'\nservice = '*'\neventbridge_bus = 'default'\n"
+        )
+        decided = decide(make_item((RUNTIME, "a")), config, today=TODAY, explain=True)
+        assert decided.ignored
+        assert decided.annotation == Annotation()
+        assert decided.routes == ()
+        assert [(c.kind, c.name, c.status) for c in decided.checks][-2:] == [
+            ("annotate", "a", Status.SKIPPED),
+            ("route", "r", Status.SKIPPED),
+        ]
+
+    def test_sampled_errors_are_annotated(self) -> None:
+        """The 1-in-N sample an ignore rule keeps is shipped, so it is annotated and routed."""
+        config = rules(
+            "[[ignore]]\nname = 'ig'\nreason = 'r'\nservice = '*'\nsample = 2\n"
+            "[[annotate]]\nname = 'a'\nservice = '*'\nteam = 't'\n"
+            "[[route]]\nname = 'r'\nservice = '*'\neventbridge_bus = 'default'\n"
+        )
+        for number in range(20):
+            item = make_item((RUNTIME, "a"), event_id=f"{number:056d}")
+            decided = decide(item, config, today=TODAY)
+            assert decided.annotation.rules == (() if decided.ignored else ("a",))
+            assert decided.routes == (() if decided.ignored else ("r",))
+
+    def test_regex_timeouts_are_reported(self) -> None:
+        """An annotate rule whose message regex times out is named like any other rule."""
+        config = parse_config(
+            "regex_timeout_ms = 20\n[[annotate]]\nname = 'slow'\nteam = 't'\n"
+            "message = '(.*?,){11}P'\n"
+        )
+        item = make_item((RUNTIME, "1," * 40))
+        decided = decide(item, config, today=TODAY)
+        assert "slow" in decided.regex_timeouts
+        assert decided.annotation == Annotation()
+
+    def test_explain_says_what_each_rule_gave(self) -> None:
+        """explain lists annotate and route rules after the others, with what they gave."""
+        config = rules(
+            "[[annotate]]\nname = 'miss'\nservice = 'search'\nteam = 's'\n"
+            "[[annotate]]\nname = 'orders'\nservice = 'order-*'\nteam = 'checkout'\n"
+            "tags = { tier = '1' }\n"
+            "[[annotate]]\nname = 'late'\nservice = '*'\nteam = 'platform'\n"
+            "[[route]]\nname = 'bus'\nenvironment = 'production'\neventbridge_bus = 'default'\n"
+        )
+        decided = decide(make_item((RUNTIME, "a")), config, today=TODAY, explain=True)
+        assert [(c.kind, c.name, c.status, c.detail) for c in decided.checks] == [
+            (
+                "annotate",
+                "miss",
+                Status.NO_MATCH,
+                "service: none of 'search' matches 'order-service'",
+            ),
+            (
+                "annotate",
+                "orders",
+                Status.MATCHED,
+                "all of service matched; gives team, tags.tier",
+            ),
+            (
+                "annotate",
+                "late",
+                Status.MATCHED,
+                "all of service matched; gives nothing: earlier rules set its keys",
+            ),
+            ("route", "bus", Status.MATCHED, "all of environment matched; to bus default"),
+        ]
+
+
+class TestRouteRules:
+    def test_every_matching_route_applies(self) -> None:
+        """An error goes to each bus whose rule matches, in file order."""
+        config = rules(
+            "[[route]]\nname = 'ops'\nenvironment = 'production'\neventbridge_bus = 'default'\n"
+            "[[route]]\nname = 'search'\nservice = 'search'\neventbridge_bus = 'default'\n"
+            "[[route]]\nname = 'timeouts'\nroot_cause = 'SocketTimeoutException'\n"
+            "eventbridge_bus = 'arn:aws:events:eu-west-1:111122223333:event-bus/ops'\n"
+        )
+        assert decide(make_item((TIMEOUT, "b")), config, today=TODAY).routes == (
+            "ops",
+            "timeouts",
+        )
+        assert decide(make_item((RUNTIME, "a")), config, today=TODAY).routes == ("ops",)
+
+    def test_no_rules_no_matchers_loaded(self) -> None:
+        """A config without rules decides without annotations or routes."""
+        decided = decide(make_item((RUNTIME, "a")), Config(), today=TODAY)
+        assert (decided.annotation, decided.routes) == (Annotation(), ())
+
+
+class TestPipelineAnnotations:
+    """``pipeline.run`` carries annotations and routes on each outcome and counts the hits."""
+
+    TRACE = Path(__file__).resolve().parent / "fixtures/traces/java/chained_socket_timeout.txt"
+
+    def test_outcome_and_hits(self) -> None:
+        """The outcome has the decision's annotation and routes; each rule's hits are counted."""
+        config = parse_config(
+            "[[annotate]]\nname = 'orders'\nservice = 'order-service'\nteam = 'checkout'\n"
+            "[[annotate]]\nname = 'never'\nservice = 'search'\nteam = 'search'\n"
+            "[[route]]\nname = 'bus'\nservice = '*'\neventbridge_bus = 'default'\n",
+            source="t.toml",
+        )
+        report = RunReport()
+        items = from_path(self.TRACE, log_group="/ecs/order-service")
+        (outcome,) = run(items, config, report, today=TODAY)
+        assert outcome.annotation.team == "checkout"
+        assert outcome.routes == ("bus",)
+        assert report.annotate_hits == {"orders": 1}
+        assert report.route_hits == {"bus": 1}
+        summary = report.as_dict()
+        assert summary["annotate_rule_hits"] == {"orders": 1}
+        assert summary["route_rule_hits"] == {"bus": 1}
+        assert (summary["routed"], summary["route_failed"]) == (0, 0)
+        assert report.balanced()
+
+    def test_existing_callers_see_defaults(self) -> None:
+        """An Outcome built without the new fields has no annotation and no routes."""
+        outcome = Outcome(make_item((RUNTIME, "a")))
+        assert (outcome.annotation, outcome.routes) == (Annotation(), ())

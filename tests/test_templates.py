@@ -202,6 +202,11 @@ def group_arn(name: str) -> str:
 
 
 ACCOUNT_WIDE = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:*"
+# Route rules' buses: this account's default bus and another account's central bus.
+BUSES = (
+    f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/default",
+    f"arn:aws:events:{REGION}:999999999999:event-bus/central-ops",
+)
 
 
 # Parameter sets that together reach every branch of the templates.
@@ -224,6 +229,7 @@ SCENARIOS: list[tuple[Path, dict[str, str]]] = [
             "ConfigSsmParameter": "/logship/rules",
         },
     ),
+    (MAIN, {"LogGroupNames": "/ecs/payments", "RouteEventBusArns": ",".join(BUSES)}),
     (SOURCE, {"DestinationArn": DESTINATION}),
     (SOURCE, {"DestinationArn": DESTINATION, "ExcludeLogGroupNames": "/ecs/noisy"}),
     (SOURCE, {"DestinationArn": DESTINATION, "UseOrganization": "true"}),
@@ -261,6 +267,7 @@ class TestEveryTemplate:
         """
         path, parameters = scenario
         stack = Stack(path, **parameters)
+        listed = {item for value in parameters.values() for item in value.split(",")}
         for statement in stack.statements():
             assert statement["Effect"] == "Allow"
             for action in as_list(statement["Action"]):
@@ -268,11 +275,9 @@ class TestEveryTemplate:
             for resource in as_list(statement["Resource"]):
                 assert resource != "*", statement
                 if resource.startswith("arn:"):
-                    assert (
-                        f":{ACCOUNT}:" in resource
-                        or "::" in resource
-                        or resource in (parameters.values())
-                    ), resource
+                    assert f":{ACCOUNT}:" in resource or "::" in resource or resource in listed, (
+                        resource
+                    )
                 else:  # another resource of the stack: Logical.Arn
                     assert re.fullmatch(r"\w+\.Arn", resource), resource
                 if resource == ACCOUNT_WIDE:
@@ -452,3 +457,45 @@ class TestStitching:
         stack = Stack(MAIN, **parameters)
         assert stack.reads() == []
         assert stack.environment()["LOGSHIP_STITCHING"] == "off"
+
+
+class TestRoutes:
+    def publishes(self, stack: Stack) -> list[str]:
+        """The resources of the events:PutEvents statement (none: routes cannot publish)."""
+        found = [s for s in stack.statements() if "events:PutEvents" in as_list(s["Action"])]
+        assert len(found) <= 1
+        return as_list(found[0]["Resource"]) if found else []
+
+    def test_put_events_on_the_listed_buses_only(self) -> None:
+        """Listed bus ARNs: events:PutEvents on exactly those, and no other events action."""
+        stack = Stack(MAIN, RouteEventBusArns=",".join(BUSES))
+        assert self.publishes(stack) == list(BUSES)
+        actions = [a for s in stack.statements() for a in as_list(s["Action"])]
+        assert [a for a in actions if a.startswith("events:")] == ["events:PutEvents"]
+
+    @pytest.mark.parametrize(
+        "parameters", [{}, {"SubscribeAccount": "true"}, {"SourceAccountIds": "111111111111"}]
+    )
+    def test_no_permission_without_buses(self, parameters: dict[str, str]) -> None:
+        """No bus listed: no events permission at all, whatever else is deployed."""
+        assert self.publishes(Stack(MAIN, **parameters)) == []
+
+    def test_the_parameter_takes_only_bus_arns(self) -> None:
+        """The parameter's pattern admits bus ARNs in a comma list and nothing broader."""
+        pattern = load(MAIN)["Parameters"]["RouteEventBusArns"]["AllowedPattern"]
+        good = [
+            "",
+            BUSES[0],
+            ",".join(BUSES),
+            "arn:aws-cn:events:cn-north-1:123456789012:event-bus/a.b",
+        ]
+        bad = [
+            "*",
+            "default",
+            f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/*",
+            f"arn:aws:events:{REGION}:{ACCOUNT}:rule/x",
+            f"arn:aws:sns:{REGION}:{ACCOUNT}:ops",
+            f"{BUSES[0]},",
+        ]
+        assert all(re.fullmatch(pattern, value) for value in good)
+        assert not any(re.fullmatch(pattern, value) for value in bad)

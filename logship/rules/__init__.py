@@ -1,11 +1,13 @@
-"""Rules stage: ignore lists, custom fingerprints and service mapping from ``logship.toml``.
+"""Rules stage: ignore lists, custom fingerprints, owners and routes from ``logship.toml``.
 
 - :func:`load_config` reads and validates the file into an immutable
   :class:`~logship.config.Config` (errors name the file, the rule and the key).
 - :func:`decide` applies the rules to one
   :class:`~logship.records.Fingerprinted`: the first matching fingerprint
   rule re-fingerprints it, then the first matching ignore rule drops it (or
-  keeps 1 in ``sample``).
+  keeps 1 in ``sample``); an error that is kept gets the
+  :class:`~logship.records.Annotation` of every matching annotate rule (first
+  wins per key) and the names of every matching route rule.
 - :func:`expiry_warnings` lists ignore rules past their ``until`` date.
 
 See ``docs/rules.md`` for the file format and a cookbook.
@@ -24,6 +26,7 @@ from typing import TYPE_CHECKING
 from ._decide import Decision, decide, expired_rules, expiry_warnings
 
 if TYPE_CHECKING:
+    from ._annotate import annotate_and_route, render_runbook
     from ._load import LEVELS, TEMPLATE_VARIABLES, load_config, parse_config
     from ._match import (
         MatchResult,
@@ -48,6 +51,7 @@ __all__ = [
     "RuleCheck",
     "Status",
     "Subject",
+    "annotate_and_route",
     "apply_fingerprint_rule",
     "decide",
     "expired_rules",
@@ -56,6 +60,7 @@ __all__ = [
     "match",
     "nested_quantifier",
     "parse_config",
+    "render_runbook",
     "sample_keeps",
     "short_name",
     "subject_of",
@@ -81,6 +86,8 @@ _LAZY = {
     "template_values": "_match",
     "type_matches": "_match",
     "nested_quantifier": "_safety",
+    "annotate_and_route": "_annotate",
+    "render_runbook": "_annotate",
 }
 
 

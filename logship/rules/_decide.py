@@ -1,19 +1,25 @@
-"""The decision for each error: which fingerprint rule applies, which ignore rule drops it.
+"""The decision for each error: fingerprint, ignore, annotate and route rules.
 
 Per error: the first fingerprint rule that matches re-fingerprints it, then
 the first ignore rule that matches (and has not expired) drops it, or keeps
-1 in ``sample`` of them. Everything here is pure: the date comes in as an
-argument, the counting is the pipeline's job.
+1 in ``sample`` of them. An error that is not dropped then gets the
+:class:`~logship.records.Annotation` of every annotate rule that matches
+(first wins per key) and the names of every route rule that matches.
+Everything here is pure: the date comes in as an argument, the counting is
+the pipeline's job.
 
 This module is what every run imports; the matching itself lives in
-:mod:`logship.rules._match`, loaded with the first config that has rules, so
-a Lambda without a rules file does not pay for it at cold start.
+:mod:`logship.rules._match` and :mod:`logship.rules._annotate`, loaded with the
+first config that has rules, so a Lambda without a rules file does not pay for
+it at cold start.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from logship.records import NO_ANNOTATION, Annotation
 
 if TYPE_CHECKING:
     from datetime import date
@@ -48,6 +54,8 @@ class Decision:
     sampled: bool = False  # the ignore rule matched, but sampling kept this error
     regex_timeouts: tuple[str, ...] = ()  # rules whose message regex timed out
     checks: tuple[RuleCheck, ...] = ()  # filled only when explaining
+    annotation: Annotation = NO_ANNOTATION  # empty for an error no annotate rule matched
+    routes: tuple[str, ...] = ()  # the route rules that matched, in file order
 
     @property
     def ignored(self) -> bool:
@@ -61,14 +69,21 @@ class Decision:
 
 
 def decide(item: Fingerprinted, config: Config, *, today: date, explain: bool = False) -> Decision:
-    """Apply the fingerprint rules, then the ignore rules, to ``item``.
+    """Apply the fingerprint rules, the ignore rules, then annotate and route rules, to ``item``.
 
     ``today`` decides which ignore rules have expired. With ``explain``, the
-    decision lists every rule tried and why it did or did not match.
+    decision lists every rule tried and why it did or did not match. Annotate
+    and route rules are not tried on an error an ignore rule drops.
     """
-    if not config.fingerprint_rules and not config.ignore_rules:
+    outputs = config.annotate_rules or config.route_rules
+    if not (config.fingerprint_rules or config.ignore_rules or outputs):
         return Decision(item)
-    # After the first call this import is a dictionary lookup in sys.modules.
+    # After the first call these imports are dictionary lookups in sys.modules.
     from ._match import apply_rules
 
-    return apply_rules(item, config, today=today, explain=explain)
+    decision = apply_rules(item, config, today=today, explain=explain)
+    if not outputs:
+        return decision
+    from ._annotate import annotate_and_route
+
+    return annotate_and_route(decision, config, explain=explain)

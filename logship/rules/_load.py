@@ -16,21 +16,27 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from logship.config import (
+    DEFAULT_DETAIL_TYPE,
     DEFAULT_REGEX_TIMEOUT,
     MATCHER_KEYS,
+    SEVERITIES,
+    AnnotateRule,
     AssemblyLimits,
     Config,
     FingerprintRule,
     IgnoreRule,
     Matcher,
     MessagePattern,
+    RouteRule,
     ScrubConfig,
     ScrubRule,
     ServiceMapping,
 )
 from logship.exceptions import ConfigError
 from logship.scrub import DEFAULT_PATTERNS
+from logship.settings import MAX_TAG_KEY, MAX_TAG_VALUE
 
+from ._annotate import render_runbook
 from ._match import TEMPLATE_VARIABLE
 from ._safety import nested_quantifier
 
@@ -50,11 +56,45 @@ TEMPLATE_VARIABLES: tuple[str, ...] = (
     "level",
 )
 
+# What a runbook template is rendered with at load, to check that it makes a URL.
+SAMPLE_VALUES: dict[str, str] = {
+    "service": "orders",
+    "type": "com.shop.OrderException",
+    "root_cause": "java.net.SocketTimeoutException",
+    "message_template": "timeout calling payments after <DURATION>",
+    "function": "com.shop.PaymentClient.charge",
+    "logger": "com.shop.OrderController",
+    "log_group": "/ecs/orders",
+    "level": "error",
+}
+
 MAX_REGEX_TIMEOUT_MS = 1000  # more than this per match would let one rule stall a batch
 
 _RULE_KEYS = ("name",)
 _IGNORE_KEYS = (*_RULE_KEYS, "reason", "until", "sample", *MATCHER_KEYS)
 _FINGERPRINT_KEYS = (*_RULE_KEYS, "fingerprint", "title", *MATCHER_KEYS)
+_ANNOTATE_KEYS = (*_RULE_KEYS, "team", "severity", "runbook", "tags", *MATCHER_KEYS)
+_ROUTE_KEYS = (*_RULE_KEYS, "eventbridge_bus", "detail_type", *MATCHER_KEYS)
+# The keys only one kind of rule takes: named in the message when another kind has one.
+_OWN_KEYS: dict[str, str] = {
+    "reason": "ignore",
+    "until": "ignore",
+    "sample": "ignore",
+    "fingerprint": "fingerprint",
+    "title": "fingerprint",
+    "team": "annotate",
+    "severity": "annotate",
+    "runbook": "annotate",
+    "tags": "annotate",
+    "eventbridge_bus": "route",
+    "detail_type": "route",
+}
+# Sentry's tag keys: letters, digits and "_.:-", at most MAX_TAG_KEY of them.
+_TAG_KEY = re.compile(r"[A-Za-z0-9_.:-]+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# "default", or an event bus ARN in any partition (aws, aws-cn, aws-us-gov).
+_BUS_ARN = re.compile(r"arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus/[A-Za-z0-9._/-]{1,256}")
+MAX_DETAIL_TYPE = 128  # EventBridge's limit on an entry's DetailType
 _TOP_KEYS = (
     "min_level",
     "in_app",
@@ -67,6 +107,8 @@ _TOP_KEYS = (
     "assembly",
     "ignore",
     "fingerprint",
+    "annotate",
+    "route",
     "scrub",
 )
 _SCRUB_KEYS = ("patterns", "disable", "keep")
@@ -142,7 +184,22 @@ def parse_config(text: str, *, source: str = "<string>") -> Config:
         _fingerprint_rule(table, index, source)
         for index, table in _rule_tables(document, "fingerprint", top)
     )
-    _check_unique_names(ignore_rules, fingerprint_rules, source)
+    annotate_rules = tuple(
+        _annotate_rule(table, index, source)
+        for index, table in _rule_tables(document, "annotate", top)
+    )
+    route_rules = tuple(
+        _route_rule(table, index, source) for index, table in _rule_tables(document, "route", top)
+    )
+    _check_unique_names(
+        {
+            "ignore": ignore_rules,
+            "fingerprint": fingerprint_rules,
+            "annotate": annotate_rules,
+            "route": route_rules,
+        },
+        source,
+    )
 
     defaults = Config()
     max_events = _integer(document, "max_events_per_fingerprint", top, minimum=1)
@@ -162,6 +219,8 @@ def parse_config(text: str, *, source: str = "<string>") -> Config:
         ),
         ignore_rules=ignore_rules,
         fingerprint_rules=fingerprint_rules,
+        annotate_rules=annotate_rules,
+        route_rules=route_rules,
         regex_timeout=DEFAULT_REGEX_TIMEOUT if timeout_ms is None else timeout_ms / 1000,
         scrub=_scrub(document, source),
     )
@@ -248,20 +307,146 @@ def _name(table: Mapping[str, Any], where: _Where, default: str) -> str:
 
 
 def _check_unique_names(
-    ignore_rules: tuple[IgnoreRule, ...],
-    fingerprint_rules: tuple[FingerprintRule, ...],
+    kinds: Mapping[str, tuple[IgnoreRule | FingerprintRule | AnnotateRule | RouteRule, ...]],
     source: str,
 ) -> None:
-    """Hit counts are keyed by rule name, so two rules may not share one."""
+    """Hit counts and ``explain`` name rules, so two rules may not share a name."""
     seen: dict[str, str] = {}
-    labelled = [(f"ignore[{i}]", r.name) for i, r in enumerate(ignore_rules, start=1)]
-    labelled += [(f"fingerprint[{i}]", r.name) for i, r in enumerate(fingerprint_rules, start=1)]
-    for label, name in labelled:
-        if name in seen:
-            _Where(source, f"{label} {name!r}").fail(
-                "name", f"is already used by {seen[name]}; rule names must be unique"
+    for kind, rules in kinds.items():
+        for index, rule in enumerate(rules, start=1):
+            label = f"{kind}[{index}]"
+            if rule.name in seen:
+                _Where(source, f"{label} {rule.name!r}").fail(
+                    "name", f"is already used by {seen[rule.name]}; rule names must be unique"
+                )
+            seen[rule.name] = label
+
+
+def _foreign_keys(table: Mapping[str, Any], kind: str, where: _Where) -> None:
+    """A key of another kind of rule: say which kind takes it, not just "unknown"."""
+    for key in table:
+        owner = _OWN_KEYS.get(key)
+        if owner is not None and owner != kind:
+            where.fail(key, f"only [[{owner}]] rules take this key")
+
+
+def _annotate_rule(table: Mapping[str, Any], index: int, source: str) -> AnnotateRule:
+    where = _rule_where(source, "annotate", index, table)
+    _foreign_keys(table, "annotate", where)
+    _check_keys(table, _ANNOTATE_KEYS, where)
+    team = _tag_like(table, "team", where)
+    severity = _string(table, "severity", where) or ""
+    if "severity" in table and severity not in SEVERITIES:
+        import difflib
+
+        close = difflib.get_close_matches(severity.lower(), SEVERITIES, n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        where.fail(
+            "severity", f"unknown severity {severity!r}{hint}; use one of {', '.join(SEVERITIES)}"
+        )
+    runbook = _string(table, "runbook", where) or ""
+    if "runbook" in table:
+        _check_runbook(runbook, where)
+    tags = _annotate_tags(table, where)
+    if not (team or severity or runbook or tags):
+        where.fail(None, "sets nothing: give at least one of team, severity, runbook, tags")
+    return AnnotateRule(
+        name=_name(table, where, f"annotate[{index}]"),
+        match=_matcher(table, where),
+        team=team,
+        severity=severity,
+        runbook=runbook,
+        tags=tags,
+    )
+
+
+def _tag_like(table: Mapping[str, Any], key: str, where: _Where) -> str:
+    """A string that becomes a Sentry tag value: one line, 1 to MAX_TAG_VALUE characters."""
+    value = _string(table, key, where)
+    if value is None:
+        return ""
+    _check_tag_value(value, key, where)
+    return value
+
+
+def _check_tag_value(value: str, key: str, where: _Where) -> None:
+    if not value.strip():
+        where.fail(key, "must not be empty")
+    if value != value.strip() or _CONTROL.search(value):
+        where.fail(key, f"{value!r} has leading or trailing spaces or control characters")
+    if len(value) > MAX_TAG_VALUE:
+        where.fail(key, f"is {len(value)} characters; Sentry keeps at most {MAX_TAG_VALUE}")
+
+
+def _check_runbook(runbook: str, where: _Where) -> None:
+    """A URL template whose variables are known and whose rendering is an http(s) URL."""
+    from urllib.parse import urlsplit
+
+    _check_template(runbook, "runbook", where, default_allowed=False)
+    rendered = render_runbook(runbook, SAMPLE_VALUES)
+    parts = urlsplit(rendered)
+    is_url = parts.scheme in ("http", "https") and bool(parts.netloc)
+    if not is_url or any(char.isspace() for char in rendered):
+        where.fail(
+            "runbook",
+            f"{runbook!r} does not make an http(s) URL (for a sample error it gives "
+            f"{rendered!r}); write it as https://host/path/{{{{ service }}}}",
+        )
+    if len(rendered) > MAX_TAG_VALUE * 10:
+        where.fail("runbook", f"is longer than {MAX_TAG_VALUE * 10} characters")
+
+
+def _annotate_tags(table: Mapping[str, Any], where: _Where) -> tuple[tuple[str, str], ...]:
+    value = table.get("tags")
+    if value is None:
+        return ()
+    if not isinstance(value, dict):
+        where.fail("tags", f'expected a table such as {{ tier = "1" }}, got {_kind_of(value)}')
+    for key, item in value.items():
+        label = f"tags.{key}"
+        if key in ("team", "severity"):
+            where.fail(label, f"set the rule's own {key!r} key instead of a tag of that name")
+        if not _TAG_KEY.fullmatch(key) or len(key) > MAX_TAG_KEY:
+            where.fail(
+                label,
+                f"a Sentry tag key is 1 to {MAX_TAG_KEY} letters, digits or '_', '.', ':', '-'",
             )
-        seen[name] = label
+        if not isinstance(item, str):
+            where.fail(label, f"expected a string, got {_kind_of(item)}")
+        _check_tag_value(item, label, where)
+    return tuple(value.items())
+
+
+def _route_rule(table: Mapping[str, Any], index: int, source: str) -> RouteRule:
+    where = _rule_where(source, "route", index, table)
+    _foreign_keys(table, "route", where)
+    _check_keys(table, _ROUTE_KEYS, where)
+    bus = _string(table, "eventbridge_bus", where)
+    if bus is None:
+        where.fail(
+            "eventbridge_bus",
+            'is required: "default" or an event bus ARN '
+            "(arn:aws:events:REGION:ACCOUNT:event-bus/NAME)",
+        )
+    if bus != "default" and not _BUS_ARN.fullmatch(bus):
+        where.fail(
+            "eventbridge_bus",
+            f'{bus!r} is neither "default" nor an event bus ARN '
+            "(arn:aws:events:REGION:ACCOUNT:event-bus/NAME); the function's role is "
+            "granted events:PutEvents per ARN",
+        )
+    detail_type = _string(table, "detail_type", where)
+    if detail_type is not None:
+        if not detail_type.strip() or _CONTROL.search(detail_type):
+            where.fail("detail_type", "must be one line of text")
+        if len(detail_type) > MAX_DETAIL_TYPE:
+            where.fail("detail_type", f"is longer than EventBridge's {MAX_DETAIL_TYPE} characters")
+    return RouteRule(
+        name=_name(table, where, f"route[{index}]"),
+        match=_matcher(table, where),
+        eventbridge_bus=bus,
+        detail_type=detail_type or DEFAULT_DETAIL_TYPE,
+    )
 
 
 def _matcher(table: Mapping[str, Any], where: _Where) -> Matcher:

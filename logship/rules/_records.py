@@ -102,6 +102,44 @@ class FingerprintRule:
     title: str = ""  # a title template; "" keeps the default title
 
 
+# The severities an annotate rule may give, least to most urgent.
+SEVERITIES: tuple[str, ...] = ("low", "medium", "high", "critical")
+# The EventBridge detail-type of a route rule's events unless it names another.
+DEFAULT_DETAIL_TYPE = "logship.error"
+
+
+@dataclass(frozen=True, slots=True)
+class AnnotateRule:
+    """Say who owns the errors ``match`` selects, how urgent they are and what to do.
+
+    Every matching annotate rule applies; for each key the first rule (in file
+    order) that sets it wins, and ``tags`` merge key by key the same way.
+    ``runbook`` is a URL template with ``{{ variable }}`` placeholders,
+    validated at load; "" for each key the rule does not set.
+    """
+
+    name: str
+    match: Matcher
+    team: str = ""
+    severity: str = ""  # one of SEVERITIES
+    runbook: str = ""
+    tags: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RouteRule:
+    """Publish the errors ``match`` selects to an Amazon EventBridge bus as well.
+
+    Every matching route rule applies: an error can go to several buses. One
+    event per fingerprint per run (see :mod:`logship.route`).
+    """
+
+    name: str
+    match: Matcher
+    eventbridge_bus: str  # "default" or an event bus ARN
+    detail_type: str = DEFAULT_DETAIL_TYPE
+
+
 @dataclass(frozen=True, slots=True)
 class ServiceMapping:
     """Log groups or streams matching ``pattern`` (a glob) belong to ``service``."""
