@@ -19,7 +19,6 @@ from pathlib import Path
 import pytest
 from trace_fixtures import TRACES, fixture_texts
 
-import logship.pipeline
 from bench.corpus import build_corpus
 from logship.assemble import FastLane, assemble
 from logship.config import AssemblyLimits, Config
@@ -52,24 +51,16 @@ NEIGHBOURS = (
 Result = tuple[list[Fingerprinted], dict[str, object]]
 
 
-def _run(items: list[Item], config: Config) -> Result:
+def _run(items: list[Item], config: Config, *, fast_lane: bool) -> Result:
     report = RunReport()
-    found = list(errors(iter(items), config, report))
+    found = list(errors(iter(items), config, report, fast_lane=fast_lane))
     return found, report.as_dict()
 
 
 def _both(items: Iterable[Item], config: Config) -> tuple[Result, Result]:
     """errors() with the fast lane off, then on, on the same items."""
     materialised = list(items)
-    previous = logship.pipeline.FAST_LANE
-    try:
-        logship.pipeline.FAST_LANE = False
-        slow = _run(materialised, config)
-        logship.pipeline.FAST_LANE = True
-        fast = _run(materialised, config)
-    finally:
-        logship.pipeline.FAST_LANE = previous
-    return slow, fast
+    return _run(materialised, config, fast_lane=False), _run(materialised, config, fast_lane=True)
 
 
 def _assert_same(items: list[Item], config: Config) -> tuple[list[Fingerprinted], int]:
