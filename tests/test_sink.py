@@ -125,6 +125,12 @@ class TestEndpoint:
             " sentry_secret=s3cret"
         )
 
+    def test_repr_without_the_key(self) -> None:
+        """The endpoint's repr shows the URL and the redacted DSN, never the key."""
+        endpoint = Endpoint.parse(f"https://{PUBLIC_KEY}:s3cret@o1.ingest.sentry.io/42")
+        assert PUBLIC_KEY not in repr(endpoint)
+        assert "s3cret" not in repr(endpoint)
+
     def test_default_port_left_out(self) -> None:
         """The scheme's own port is not written into the URL."""
         endpoint = Endpoint.parse(f"https://{PUBLIC_KEY}@o1.ingest.sentry.io:443/42")

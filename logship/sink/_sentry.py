@@ -25,7 +25,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -55,8 +55,8 @@ class Endpoint:
     """
 
     url: str  # {scheme}://{host}[:{port}]{path}/api/{project_id}/envelope/
-    auth: str  # the X-Sentry-Auth header
     redacted: str  # the DSN without its keys, for messages
+    auth: str = field(repr=False)  # the X-Sentry-Auth header: it holds the key
 
     @classmethod
     def parse(cls, dsn: str) -> Endpoint:
@@ -73,7 +73,7 @@ class Endpoint:
         if not parts.username:
             raise ValueError("no public key")
         prefix, _, project = parts.path.rpartition("/")
-        if not project.isdigit():
+        if not (project.isascii() and project.isdigit()):
             raise ValueError("no numeric project id at the end of the path")
         default_port = 443 if parts.scheme == "https" else 80
         netloc = parts.hostname if port in (None, default_port) else f"{parts.hostname}:{port}"
