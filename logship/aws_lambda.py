@@ -17,9 +17,15 @@ How failures reach AWS, so nothing is lost:
   ``Dropped`` (only a control message) or ``ProcessingFailed`` (undecodable,
   or its errors were not delivered: Firehose writes it to the error prefix).
 
+Route rules (``[[route]]``) publish to EventBridge after the Sentry events are
+flushed (:mod:`logship.route`); an event that did not go fails the invocation,
+or its Kinesis / Firehose records, exactly as an undelivered Sentry event does.
+
 Every invocation writes one JSON summary line whose counts add up:
 ``events_received = events_invalid + events_not_errors + events_in_errors`` and
-``errors = shipped + ignored + suppressed + failed``.
+``errors = shipped + ignored + suppressed + failed``. ``routed`` and
+``route_failed`` count EventBridge events (one per route rule and fingerprint),
+an output beside Sentry, not a bucket of errors.
 """
 
 from __future__ import annotations
@@ -51,6 +57,8 @@ from .stitch import Stitcher
 if TYPE_CHECKING:
     from structlog.typing import FilteringBoundLogger
 
+    from .route import EventBridgePublisher, Publisher
+
 MAX_LOGGED_FAILURES = 10  # failure examples in the summary line; the counts are exact
 
 
@@ -69,6 +77,9 @@ class Container:
     event_settings: EventSettings
     sink: Sink
     reader: LogsReader | None  # stitching's; its boto3 client is made on the first read
+    # Route rules' EventBridge publisher (None without route rules); its boto3 client is
+    # made on the first publish, and it remembers the ids that went while the container lives.
+    publisher: EventBridgePublisher | None = None
 
 
 def make_logger(out: TextIO | None = None) -> FilteringBoundLogger:
@@ -112,12 +123,18 @@ def container() -> Container:
     """Settings, config and sink, built once per container (a failure is retried next time)."""
     settings = load_settings(os.environ)
     config = load_config(settings.config_ref, settings.region)
+    publisher = None
+    if config.route_rules:
+        from .route import EventBridgePublisher  # only a config with route rules needs it
+
+        publisher = EventBridgePublisher(region=settings.region)
     return Container(
         settings=settings,
         config=config,
         event_settings=event_settings_for(settings, config),
         sink=SentrySink(settings.dsn),
         reader=LogsReader(region=settings.region) if settings.stitching else None,
+        publisher=publisher,
     )
 
 
@@ -141,6 +158,7 @@ def handler(event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
         sink=state.sink,
         log=_log(),
         reader=state.reader,
+        publisher=state.publisher,
     )
 
 
@@ -169,6 +187,7 @@ def handle(
     clock: Callable[[], float] = time.monotonic,
     reader: LogsReader | None = None,
     wall_ms: Callable[[], int] | None = None,
+    publisher: Publisher | None = None,
 ) -> dict[str, Any]:
     """Run one invocation: decode, stitch, pipeline, deliver, log the summary, answer AWS.
 
@@ -177,7 +196,11 @@ def handle(
     deliver everything. With a ``reader`` (and ``settings.stitching``), each
     payload's edges are read from CloudWatch Logs so that a trace cut by a
     payload boundary ships once, whole (:mod:`logship.stitch`); ``wall_ms``
-    replaces the wall clock there (tests).
+    replaces the wall clock there (tests). With a ``publisher`` and route
+    rules in ``config``, the invocation's route events are published to
+    EventBridge (the container's :class:`~logship.route.EventBridgePublisher`;
+    tests pass one on moto). Without a publisher, route rules are counted
+    (``route_rule_hits``) but nothing is published.
     """
     log = log if log is not None else make_logger()
     started = clock()
@@ -205,6 +228,13 @@ def handle(
             wall_ms=wall_ms,
         )
         items = stitcher.stitch(items, report)
+    routes = None
+    if publisher is not None and config.route_rules:
+        from .route import RouteCollector
+
+        routes = RouteCollector(
+            config, environment=settings.environment, scrubber=event_settings.scrubber
+        )
     delivery = deliver(
         run(items, config, report),
         sink=sink,
@@ -212,6 +242,8 @@ def handle(
         report=report,
         budget=budget,
         max_per_fingerprint=config.max_events_per_fingerprint,
+        routes=routes,
+        publisher=publisher,
     )
     summary = {"kind": kind, **report.as_dict()}
     _log_summary(log, summary, report, delivery, duration_s=clock() - started)
@@ -220,10 +252,15 @@ def handle(
     if firehose is not None:
         return {"records": firehose.response(event, delivery)}
     if not delivery.ok:
-        first = delivery.failures[0].reason if delivery.failures else "unknown"
+        what = []
+        if delivery.failed_events:
+            what.append(f"{delivery.failed_events} of {report.errors} errors were not delivered")
+        if delivery.route_failed:
+            routed = delivery.route_failed + report.routed
+            what.append(f"{delivery.route_failed} of {routed} route events were not published")
         raise DeliveryError(
-            f"{delivery.failed_events} of {report.errors} errors were not delivered"
-            f" (first: {first}); the invocation fails so that AWS retries it"
+            f"{' and '.join(what)} (first: {delivery.first_failure()});"
+            " the invocation fails so that AWS retries it"
         )
     return summary
 
@@ -245,9 +282,14 @@ def _log_summary(
             {"event_id": f.event_id, "reason": f.reason}
             for f in delivery.failures[:MAX_LOGGED_FAILURES]
         ]
+    if delivery.route_failures:
+        fields["route_failure_examples"] = [
+            {"logship_id": f.logship_id, "route": f.rule, "reason": f.reason}
+            for f in delivery.route_failures[:MAX_LOGGED_FAILURES]
+        ]
     if delivery.failed_batch_items:
         fields["failed_batch_items"] = len(delivery.failed_batch_items)
-    level = "error" if delivery.failed_events else "warning" if report.problems else "info"
+    level = "error" if not delivery.ok else "warning" if report.problems else "info"
     getattr(log, level)("logship.run", **fields)
 
 

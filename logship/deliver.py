@@ -14,26 +14,53 @@ The pipeline (:func:`logship.pipeline.run`) decides what to ship and counts
 So after a run ``errors == shipped + ignored + suppressed + failed``. Each
 failure carries the batch items (Kinesis sequence numbers, Firehose record ids)
 its log events came in, so the caller can ask AWS to redeliver exactly those.
+
+Routes (``[[route]]`` rules, :mod:`logship.route`) are a second output, not an
+error bucket: with a :class:`~logship.route.RouteCollector`, every shipped
+error (a sampled one too) that route rules matched is collected *before* flood
+control, so an event's ``count`` includes what Sentry was spared; after the
+last flush the run's events (one per route rule and fingerprint) go to the
+publisher. ``routed`` and ``route_failed`` count those events, so
+``routed + route_failed`` is the number of (route rule, fingerprint) pairs of
+the run, and the errors' identity above is unchanged. A route event that did
+not go fails its batch items exactly as an undelivered Sentry event does.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .event import EventSettings, build_event
 from .flood import FloodControl, Release
 from .pipeline import Outcome, RunReport
-from .records import Fingerprinted
+from .records import NO_ANNOTATION, Annotation, Fingerprinted
 from .sink import DeliveryFailure, DeliveryResult, Sink
+
+if TYPE_CHECKING:
+    # Only a run with route rules needs the route package (imported by the caller).
+    from .route import Publisher, RouteCollector, RouteFailure
 
 DEFAULT_FLUSH_EVERY = 100  # events held before a flush: bounds memory on a long replay
 MAX_KEPT_FAILURES = 50  # the count is exact; only the list of examples is capped
 
-# build_event's signature: (item, settings, extra) -> event
-BuildEvent = Callable[[Fingerprinted, EventSettings, Mapping[str, object]], Mapping[str, Any]]
-Budget = Callable[[], float]  # seconds the next flush may take
+
+class BuildEvent(Protocol):
+    """:func:`~logship.event.build_event`'s signature."""
+
+    def __call__(
+        self,
+        item: Fingerprinted,
+        settings: EventSettings,
+        extra: Mapping[str, object] | None = None,
+        *,
+        annotation: Annotation = NO_ANNOTATION,
+    ) -> Mapping[str, Any]: ...
+
+
+Budget = Callable[[], float]  # seconds the next flush (or the routes' publish) may take
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,12 +68,24 @@ class Delivery:
     """What :func:`deliver` could not do, for the caller to surface."""
 
     failures: tuple[DeliveryFailure, ...] = ()  # the first MAX_KEPT_FAILURES
-    failed_batch_items: frozenset[str] = frozenset()
+    failed_batch_items: frozenset[str] = frozenset()  # Sentry's and the routes' failures
     failed_events: int = 0  # exact, like report.failed
+    route_failures: tuple[RouteFailure, ...] = ()  # the first MAX_KEPT_FAILURES
+    route_failed: int = 0  # exact: route events that did not go in this call
 
     @property
     def ok(self) -> bool:
-        return self.failed_events == 0
+        """Whether every Sentry event and every route event went: else the run failed."""
+        return self.failed_events == 0 and self.route_failed == 0
+
+    def first_failure(self) -> str:
+        """The reason of the first failure, for the invocation's error message."""
+        if self.failures:
+            return self.failures[0].reason
+        if self.route_failures:
+            failure = self.route_failures[0]
+            return f"route {failure.rule}: {failure.reason}"
+        return "unknown"
 
 
 @dataclass(slots=True)
@@ -101,6 +140,9 @@ def deliver(
     flush_every: int = DEFAULT_FLUSH_EVERY,
     progress: Callable[[RunReport], None] | None = None,
     build: BuildEvent = build_event,
+    routes: RouteCollector | None = None,
+    publisher: Publisher | None = None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> Delivery:
     """Send every shipped outcome's event to ``sink``, flushing every ``flush_every`` events.
 
@@ -110,6 +152,13 @@ def deliver(
     time less a margin; a fixed timeout in the CLI). ``progress`` is called
     after each error with the report so far. ``build`` replaces
     :func:`~logship.event.build_event` (tests).
+
+    With ``routes``, the outcomes route rules matched are collected (see the
+    module); with a ``publisher`` too, the collected events are published
+    after the last flush, within ``budget()`` seconds on ``clock`` (the
+    publisher's own clock), and counted in ``report.routed`` and
+    ``report.route_failed``. Without a publisher they stay in ``routes``
+    (``routes.counts()``: what a dry run reports).
     """
     tracker = _Tracker(report)
     flood = FloodControl(max_per_fingerprint, report)
@@ -130,9 +179,20 @@ def deliver(
             extra["logship_cut"] = f"cut at a payload boundary: {record.cut}"
         if outcome.sampled_by:
             extra["logship_sampled_by"] = outcome.sampled_by
-        _send(outcome.item, extra, sink=sink, settings=settings, build=build, tracker=tracker)
+        _send(
+            outcome.item,
+            extra,
+            outcome.annotation,
+            sink=sink,
+            settings=settings,
+            build=build,
+            tracker=tracker,
+        )
 
     for outcome in outcomes:
+        # Before flood control: an event's count covers what Sentry is spared.
+        if routes is not None and not outcome.ignored_by and outcome.routes:
+            routes.add(outcome.item, outcome.annotation, outcome.routes)
         for release in flood.admit(outcome):
             ship(release)
         if len(tracker.pending) >= flush_every:
@@ -143,18 +203,55 @@ def deliver(
     for release in flood.drain():
         ship(release)
     flush()
+    route_failures: list[RouteFailure] = []
+    if routes is not None and publisher is not None:
+        route_failures = _publish(routes, publisher, report, budget=budget, clock=clock)
+        for failure in route_failures:
+            tracker.failed_batch_items.update(failure.batch_items)
     if progress is not None:
         progress(report)
     return Delivery(
         failures=tuple(tracker.failures),
         failed_batch_items=frozenset(tracker.failed_batch_items),
         failed_events=tracker.failed_events,
+        route_failures=tuple(route_failures[:MAX_KEPT_FAILURES]),
+        route_failed=len(route_failures),
     )
+
+
+def _publish(
+    routes: RouteCollector,
+    publisher: Publisher,
+    report: RunReport,
+    *,
+    budget: Budget,
+    clock: Callable[[], float],
+) -> list[RouteFailure]:
+    """Publish the run's route events; count them; return those that did not go."""
+    from .route import RouteFailure
+
+    entries = routes.entries()  # events that cannot be built land in routes.failures
+    failures: list[RouteFailure] = list(routes.failures)
+    routes.failures.clear()
+    if entries:
+        try:
+            result = publisher.publish(entries, deadline=clock() + max(0.0, budget()))
+        except Exception as exc:  # a publisher must never crash the run: its events fail
+            reason = f"the publisher failed: {type(exc).__name__}: {exc}"
+            failures += [
+                RouteFailure(e.logship_id, e.rule, reason, e.batch_items, e.errors) for e in entries
+            ]
+        else:
+            report.routed += result.routed
+            failures += result.failed
+    report.route_failed += len(failures)
+    return failures
 
 
 def _send(
     item: Fingerprinted,
     extra: Mapping[str, object],
+    annotation: Annotation,
     *,
     sink: Sink,
     settings: EventSettings,
@@ -163,7 +260,7 @@ def _send(
 ) -> None:
     record = item.error.record
     try:
-        event = build(item, settings, extra)
+        event = build(item, settings, extra, annotation=annotation)
         event_id = str(event["event_id"])
     except Exception as exc:  # one unbuildable error must not stop the batch
         where = f"{record.log_group} {record.log_stream} {','.join(record.event_ids[:1])}"

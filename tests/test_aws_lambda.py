@@ -58,6 +58,7 @@ LAZY = (
     "logship.rules._match",  # only with a config that has rules
     "logship.rules._records",
     "logship.rules._safety",
+    "logship.route",  # only with route rules
     "logship.cli",
     "logship.inprocess",
     "logship.integrations",

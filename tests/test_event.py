@@ -34,6 +34,7 @@ from logship.event import (
 )
 from logship.exceptions import SettingsError
 from logship.records import (
+    Annotation,
     ExceptionInfo,
     Fingerprinted,
     Frame,
@@ -526,6 +527,38 @@ class TestTags:
         assert event["tags"]["cost_center_EU"] == "42"
         assert event["tags"]["service"] == "order-service"
         assert "x" not in event["tags"]
+
+    def test_annotation_tags_win_over_static_ones(self) -> None:
+        """team, severity and the rules' tags join; they win over [tags], not over computed."""
+        annotation = Annotation(
+            team="checkout",
+            severity="high",
+            tags=(("tier", "1"), ("service", "wrong")),
+            rules=("checkout-owner",),
+        )
+        settings_ = EventSettings(tags=(("team", "platform"), ("tier", "3"), ("region", "eu")))
+        event = build_event(fingerprinted(error(RUNTIME)), settings_, annotation=annotation)
+        normalized(event)
+        tags = event["tags"]
+        assert (tags["team"], tags["severity"], tags["tier"]) == ("checkout", "high", "1")
+        assert tags["region"] == "eu"  # a [tags] key no rule sets stays
+        assert tags["service"] == "order-service"
+        assert "runbook" not in event["contexts"]  # no rule gave one
+
+    def test_without_annotation_the_fallback_team_stays(self) -> None:
+        """An error no annotate rule matched keeps the team of [tags]."""
+        settings_ = EventSettings(tags=(("team", "platform"),))
+        event = build_event(fingerprinted(error(RUNTIME)), settings_)
+        assert event["tags"]["team"] == "platform"
+        assert "severity" not in event["tags"]
+
+    def test_runbook_context(self) -> None:
+        """A runbook becomes the ``runbook`` context with its URL and rule; Relay keeps it."""
+        url = "https://wiki.example.com/runbooks/order-service/java.net.SocketTimeoutException"
+        annotation = Annotation(runbook=url, runbook_rule="checkout-owner", rules=("x",))
+        event = build_event(fingerprinted(error(RUNTIME)), SETTINGS, annotation=annotation)
+        assert event["contexts"]["runbook"] == {"url": url, "rule": "checkout-owner"}
+        assert normalized(event)["contexts"]["runbook"]["url"] == url
 
     def test_long_values_cut_to_200(self) -> None:
         """Tag values are cut to Sentry's 200 characters, on one line."""

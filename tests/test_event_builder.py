@@ -39,6 +39,8 @@ from logship.event import (
 from logship.event._builder import _Builder
 from logship.pipeline import RunReport, errors
 from logship.records import (
+    NO_ANNOTATION,
+    Annotation,
     ExceptionInfo,
     Fingerprinted,
     Frame,
@@ -83,11 +85,16 @@ def dumps(event: object) -> str:
 
 
 def walked(
-    item: Fingerprinted, scrubber: Scrubber, extra: dict[str, object] | None, **options: Any
+    item: Fingerprinted,
+    scrubber: Scrubber,
+    extra: dict[str, object] | None,
+    annotation: Annotation = NO_ANNOTATION,
+    **options: Any,
 ) -> dict[str, Any] | None:
     """The finished event built unscrubbed, then walked by ``scrubber``; None when the
     builder cut something (it scrubs a long string before cutting it, the walk cannot)."""
-    event = build_event(item, EventSettings(scrubber=Scrubber.disabled(), **options), extra)
+    unscrubbed = EventSettings(scrubber=Scrubber.disabled(), **options)
+    event = build_event(item, unscrubbed, extra, annotation=annotation)
     if event["extra"].get("logship_truncated"):
         return None
     if not scrubber.enabled:
@@ -98,7 +105,11 @@ def walked(
 
 
 def assert_as_walked(
-    items: list[Fingerprinted], *, extra: dict[str, object] | None = None, **options: Any
+    items: list[Fingerprinted],
+    *,
+    extra: dict[str, object] | None = None,
+    annotation: Annotation = NO_ANNOTATION,
+    **options: Any,
 ) -> int:
     """Each item's event is the JSON the walk of the finished event gives; returns how many
     events were compared (cut ones are not)."""
@@ -106,9 +117,10 @@ def assert_as_walked(
     for scrubber in scrubbers():
         built = EventSettings(scrubber=scrubber, **options)
         for item in items:
-            expected = walked(item, scrubber, extra, **options)
+            expected = walked(item, scrubber, extra, annotation, **options)
             if expected is not None:
-                assert dumps(build_event(item, built, extra)) == dumps(expected)
+                event = build_event(item, built, extra, annotation=annotation)
+                assert dumps(event) == dumps(expected)
                 compared += 1
     return compared
 
@@ -199,6 +211,18 @@ STATIC_TAGS = st.lists(
     st.tuples(TEXT | st.sampled_from(["auth", "X-Api-Key", "service", "team"]), TEXT),
     max_size=3,
 ).map(tuple)
+ANNOTATIONS = st.one_of(
+    st.just(NO_ANNOTATION),
+    st.builds(
+        Annotation,
+        team=TEXT,
+        severity=st.sampled_from(["", "low", "critical"]),
+        runbook=st.one_of(st.just(""), TEXT.map(lambda t: f"https://wiki/{t}")),
+        runbook_rule=TEXT,
+        tags=STATIC_TAGS,
+        rules=st.just(("rule",)),
+    ),
+)
 EXTRA = st.dictionaries(
     st.sampled_from(["logship_suppressed", "password", "note", "raw_log", "n"]),
     st.one_of(
@@ -217,13 +241,28 @@ EXTRA = st.dictionaries(
 class TestEveryScrubConfiguration:
     @pytest.mark.slow
     @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-    @given(items=st.lists(ITEMS, min_size=1, max_size=2), tags=STATIC_TAGS, extra=EXTRA)
+    @given(
+        items=st.lists(ITEMS, min_size=1, max_size=2),
+        tags=STATIC_TAGS,
+        extra=EXTRA,
+        annotation=ANNOTATIONS,
+    )
     def test_generated_errors(
-        self, items: list[Fingerprinted], tags: tuple[tuple[str, str], ...], extra: dict[str, Any]
+        self,
+        items: list[Fingerprinted],
+        tags: tuple[tuple[str, str], ...],
+        extra: dict[str, Any],
+        annotation: Annotation,
     ) -> None:
-        """Secrets anywhere, denied tag and extra keys, kept paths: what the walk gives."""
+        """Secrets anywhere (annotations too), denied tag and extra keys, kept paths: what the
+        walk gives."""
         assert_as_walked(
-            items, extra=extra or None, tags=tags, environment="prod", release="orders@1.4.2"
+            items,
+            extra=extra or None,
+            annotation=annotation,
+            tags=tags,
+            environment="prod",
+            release="orders@1.4.2",
         )
 
     def test_trace_fixtures(self) -> None:

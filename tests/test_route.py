@@ -16,6 +16,7 @@ from typing import Any
 
 import jsonschema
 import pytest
+from route_support import moto_aws, queue_for, received
 
 from logship.config import Config
 from logship.event import event_id
@@ -325,46 +326,8 @@ class TestRouteCollector:
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """moto's EventBridge and SQS, with each bus's events going to a queue."""
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
-        monkeypatch.setenv(name, "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    from moto import mock_aws
-
-    with mock_aws():
+    with moto_aws(monkeypatch, REGION):
         yield
-
-
-def queue_for(bus: str) -> tuple[Any, str]:
-    """An SQS queue receiving every logship event on ``bus``, and its URL."""
-    import boto3
-
-    events = boto3.client("events", region_name=REGION)
-    sqs = boto3.client("sqs", region_name=REGION)
-    name = bus.rsplit("/", 1)[-1]
-    if bus != "default":
-        events.create_event_bus(Name=name)
-    url = sqs.create_queue(QueueName=f"logship-{name}")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    events.put_rule(
-        Name=f"logship-{name}",
-        EventBusName=name,
-        EventPattern=json.dumps({"source": [SOURCE]}),
-    )
-    events.put_targets(Rule=f"logship-{name}", EventBusName=name, Targets=[{"Id": "q", "Arn": arn}])
-    return sqs, url
-
-
-def received(sqs: Any, url: str) -> list[dict[str, Any]]:
-    messages: list[dict[str, Any]] = []
-    while True:
-        batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
-        if not batch:
-            return messages
-        messages += [json.loads(message["Body"]) for message in batch]
-        for message in batch:
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
 
 
 def entry(n: int, *, bus: str = "default", rule: str = "r") -> RouteEntry:

@@ -79,11 +79,40 @@ class Group:
     root_causes: Counter[str] = field(default_factory=Counter)
     ignored_by: Counter[str] = field(default_factory=Counter)
     times: TimeBins = field(default_factory=TimeBins)
+    # What the annotate rules said about the group's shipped errors ("" for none).
+    teams: Counter[str] = field(default_factory=Counter)
+    severities: Counter[str] = field(default_factory=Counter)
+    runbooks: Counter[str] = field(default_factory=Counter)
 
     @property
     def shipped(self) -> int:
         """Errors of the group that would be sent (not ignored)."""
         return self.count - self.ignored
+
+    # Annotate rules can match on more than the fingerprint (a log stream, a
+    # message): a group's errors may differ, and the table shows the most common.
+    @property
+    def team(self) -> str:
+        """The team most of the group's annotated errors have; "" when none has one."""
+        return _most_common(self.teams)
+
+    @property
+    def severity(self) -> str:
+        """The most common severity of the group's errors; "" when none has one."""
+        return _most_common(self.severities)
+
+    @property
+    def runbook(self) -> str:
+        """The runbook most of the group's errors link; "" when none links one."""
+        return _most_common(self.runbooks)
+
+
+def _most_common(counter: Counter[str]) -> str:
+    """The most common non-empty value, ties to the smallest; "" when there is none."""
+    values = [(value, count) for value, count in counter.items() if value]
+    if not values:
+        return ""
+    return min(values, key=lambda pair: (-pair[1], pair[0]))[0]
 
 
 def sample_text(text: str) -> str:
@@ -123,6 +152,15 @@ class Groups:
         if outcome.ignored_by:
             group.ignored += 1
             group.ignored_by[outcome.ignored_by] += 1
+        elif outcome.annotation:  # an ignored error is not annotated
+            annotation = outcome.annotation
+            for counter, value in (
+                (group.teams, annotation.team),
+                (group.severities, annotation.severity),
+                (group.runbooks, annotation.runbook),
+            ):
+                if value:
+                    counter[value] += 1
         group.first_seen = min(group.first_seen, timestamp)
         group.last_seen = max(group.last_seen, timestamp)
         group.services[error.service] += 1
@@ -137,3 +175,8 @@ class Groups:
     def by_shipped(self) -> list[Group]:
         """Groups by the number of errors that would be sent, then by count (``report``)."""
         return sorted(self.groups.values(), key=lambda g: (-g.shipped, -g.count, g.fingerprint))
+
+    def without_runbook(self) -> list[Group]:
+        """Groups with errors to send and a runbook for none of them, the largest first:
+        the procedures still to write."""
+        return [group for group in self.by_shipped() if group.shipped and not group.runbook]

@@ -74,6 +74,11 @@ svg.hist rect.base { fill: var(--line); }
 .bar { display: inline-block; height: 8px; background: var(--accent); border-radius: 4px;
   vertical-align: middle; margin-right: 6px; }
 .none { color: var(--muted); font-style: italic; }
+.sev { display: inline-block; font-size: 11px; padding: 0 6px; border-radius: 9px;
+  background: #eef0f4; white-space: nowrap; }
+.sev.high, .sev.critical { background: #fde8e6; color: var(--warn); }
+td.owner { min-width: 120px; font-size: 12px; overflow-wrap: anywhere; }
+a { color: var(--accent); }
 .note { color: var(--muted); font-size: 12px; margin-top: 6px; }
 """
 
@@ -171,6 +176,25 @@ def _noise_section(noise: Sequence[RuleNoise], report: RunReport) -> str:
     return "".join(parts)
 
 
+def _link(url: str, text: str) -> str:
+    """A link to an http(s) URL (a runbook), or the URL as plain text."""
+    if not url.startswith(("https://", "http://")):
+        return _e(url)
+    return f'<a href="{_e(url)}" rel="noopener noreferrer">{_e(text)}</a>'
+
+
+def _owner(group: Group) -> str:
+    """The owner cell: team, severity and a link to the runbook, as annotate rules gave them."""
+    parts = []
+    if group.team:
+        parts.append(f"<div>{_e(group.team)}</div>")
+    if group.severity:
+        parts.append(f'<span class="sev {_e(group.severity)}">{_e(group.severity)}</span>')
+    if group.runbook:
+        parts.append(f"<div>{_link(group.runbook, 'runbook')}</div>")
+    return " ".join(parts)
+
+
 def _group_rows(groups: Sequence[Group], start: int, end: int) -> str:
     rows = []
     for rank, group in enumerate(groups, 1):
@@ -190,12 +214,13 @@ def _group_rows(groups: Sequence[Group], start: int, end: int) -> str:
             f'<td class="service">{_names(group.services)}</td>'
             f'<td class="type">{_names(group.exception_types)}</td>'
             f'<td class="type">{_names(group.root_causes)}</td>'
+            f'<td class="owner">{_owner(group)}</td>'
             f'<td><div class="title">{_e(group.title)}{badge}</div>'
             f'<div class="fp">{_e(" | ".join(group.fingerprint))}</div></td>'
             f'<td class="time">{_e(_time(group.first_seen))}</td>'
             f'<td class="time">{_e(_time(group.last_seen))}</td>'
             f"<td>{histogram_svg(heights, label)}</td></tr>"
-            f'<tr class="sample"><td></td><td colspan="8"><details{" open" if rank == 1 else ""}>'
+            f'<tr class="sample"><td></td><td colspan="9"><details{" open" if rank == 1 else ""}>'
             "<summary>sample trace "
             f"({_e(group.sample_source)})</summary><pre>{_e(group.sample)}</pre></details>"
             f"</td></tr>"
@@ -214,7 +239,8 @@ def _groups_section(groups: Sequence[Group], total_groups: int) -> str:
         f'<p class="note">Histograms share one time axis: {_e(_time(start))} to '
         f"{_e(_time(end))} UTC, {HISTOGRAM_BARS} bars.</p>"
         '<table class="groups"><thead><tr><th class="num">#</th><th class="num">Errors</th>'
-        "<th>Service</th><th>Exception</th><th>Root cause</th><th>Title / fingerprint</th>"
+        "<th>Service</th><th>Exception</th><th>Root cause</th><th>Owner</th>"
+        "<th>Title / fingerprint</th>"
         "<th>First seen</th><th>Last seen</th><th>Over time</th></tr></thead><tbody>"
         + _group_rows(groups, start, end)
         + "</tbody></table>"
@@ -225,6 +251,37 @@ def _groups_section(groups: Sequence[Group], total_groups: int) -> str:
             f'<p class="note">{hidden:,} smaller groups not shown (raise --top, '
             "or use --json for all).</p>"
         )
+    return "".join(parts)
+
+
+def _runbooks_section(missing: Sequence[Group] | None) -> str:
+    """The groups no annotate rule gives a runbook: the procedures still to write."""
+    parts = ['<h2 id="no-runbook">Procedures still to write: groups without a runbook</h2>']
+    if missing is None:
+        parts.append(
+            '<p class="none">No annotate rules give runbooks (pass --config logship.toml '
+            "with <code>[[annotate]]</code> rules).</p>"
+        )
+        return "".join(parts)
+    if not missing:
+        parts.append('<p class="none">Every group with errors to send has a runbook.</p>')
+        return "".join(parts)
+    rows = "".join(
+        f'<tr><td class="num">{group.shipped:,}</td>'
+        f'<td class="service">{_names(group.services)}</td>'
+        f"<td>{_e(group.team)}</td>"
+        f'<td><div class="title">{_e(group.title)}</div>'
+        f'<div class="fp">{_e(" | ".join(group.fingerprint))}</div></td></tr>'
+        for group in missing
+    )
+    parts.append(
+        f'<p class="note">{len(missing):,} groups, the largest first. Give them a '
+        "<code>runbook</code> with an <code>[[annotate]]</code> rule.</p>"
+        '<table class="no-runbook"><thead><tr><th class="num">Errors to send</th>'
+        "<th>Service</th><th>Team</th><th>Title / fingerprint</th></tr></thead><tbody>"
+        + rows
+        + "</tbody></table>"
+    )
     return "".join(parts)
 
 
@@ -251,8 +308,11 @@ def render(
     config_source: str,
     generated: datetime,
     interrupted: bool = False,
+    without_runbook: Sequence[Group] | None = None,
 ) -> str:
-    """The whole page as one string."""
+    """The whole page as one string; ``without_runbook`` are the groups
+    :meth:`~logship.cli._groups.Groups.without_runbook` gives (None: the config has
+    no annotate rules)."""
     config = f" with <code>{_e(config_source)}</code>" if config_source else " with no rules"
     partial = (
         '<p class="badge">Interrupted: this page covers only what was read.</p>'
@@ -272,6 +332,7 @@ def render(
         + partial
         + _cards(report, total_groups)
         + _groups_section(groups, total_groups)
+        + _runbooks_section(without_runbook)
         + _noise_section(noise, report)
         + _problems_section(report)
         + "</body></html>\n"

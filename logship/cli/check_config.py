@@ -9,7 +9,17 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import TextIO
 
-from logship.config import Config, FingerprintRule, IgnoreRule, Matcher
+from logship.config import (
+    DEFAULT_DETAIL_TYPE,
+    AnnotateRule,
+    Config,
+    FingerprintRule,
+    IgnoreRule,
+    Matcher,
+    RouteRule,
+)
+
+Rule = IgnoreRule | FingerprintRule | AnnotateRule | RouteRule
 
 EPILOG = """\
 examples:
@@ -85,8 +95,26 @@ def matcher_text(matcher: Matcher) -> str:
     return " ".join(f"{key}={'|'.join(values)}" for key, values in matcher_json(matcher).items())
 
 
-def rule_json(rule: IgnoreRule | FingerprintRule, today: date) -> dict[str, object]:
+def rule_json(rule: Rule, today: date) -> dict[str, object]:
     """One rule as JSON: kind, name and matchers, then what the rule does."""
+    if isinstance(rule, AnnotateRule):
+        return {
+            "kind": "annotate",
+            "name": rule.name,
+            "matchers": matcher_json(rule.match),
+            "team": rule.team or None,
+            "severity": rule.severity or None,
+            "runbook": rule.runbook or None,
+            "tags": dict(rule.tags),
+        }
+    if isinstance(rule, RouteRule):
+        return {
+            "kind": "route",
+            "name": rule.name,
+            "matchers": matcher_json(rule.match),
+            "eventbridge_bus": rule.eventbridge_bus,
+            "detail_type": rule.detail_type,
+        }
     if isinstance(rule, IgnoreRule):
         return {
             "kind": "ignore",
@@ -111,7 +139,12 @@ def rule_json(rule: IgnoreRule | FingerprintRule, today: date) -> dict[str, obje
 
 def config_json(config: Config, today: date) -> dict[str, object]:
     """The whole validated config as JSON, rules in the order they apply."""
-    rules: list[IgnoreRule | FingerprintRule] = [*config.fingerprint_rules, *config.ignore_rules]
+    rules: list[Rule] = [
+        *config.fingerprint_rules,
+        *config.ignore_rules,
+        *config.annotate_rules,
+        *config.route_rules,
+    ]
     return {
         "valid": True,
         "source": config.source,
@@ -139,9 +172,10 @@ def write_table(config: Config, today: date, out: TextIO) -> None:
     """The human view: a summary line, the rules table, then the mappings."""
     out.write(
         f"{config.source}: valid: {len(config.fingerprint_rules)} fingerprint rules, "
-        f"{len(config.ignore_rules)} ignore rules, {len(config.services)} service mappings\n\n"
+        f"{len(config.ignore_rules)} ignore rules, {len(config.annotate_rules)} annotate rules, "
+        f"{len(config.route_rules)} route rules, {len(config.services)} service mappings\n\n"
     )
-    header = ("KIND", "NAME", "MATCHERS", "REASON / FINGERPRINT", "UNTIL", "SAMPLE")
+    header = ("KIND", "NAME", "MATCHERS", "REASON / FINGERPRINT / GIVES", "UNTIL", "SAMPLE")
     rows = [header]
     for rule in config.fingerprint_rules:
         does = "[" + ", ".join(rule.template) + "]"
@@ -156,6 +190,25 @@ def write_table(config: Config, today: date, out: TextIO) -> None:
         rows.append(
             ("ignore", ignore.name, matcher_text(ignore.match), ignore.reason, until, sample)
         )
+    for annotate in config.annotate_rules:
+        gives = [
+            f"{key}={value}"
+            for key, value in (
+                ("team", annotate.team),
+                ("severity", annotate.severity),
+                ("runbook", annotate.runbook),
+            )
+            if value
+        ]
+        gives += [f"tags.{key}={value}" for key, value in annotate.tags]
+        rows.append(
+            ("annotate", annotate.name, matcher_text(annotate.match), " ".join(gives), "", "")
+        )
+    for route in config.route_rules:
+        to = f"to {route.eventbridge_bus}"
+        if route.detail_type != DEFAULT_DETAIL_TYPE:
+            to += f" as {route.detail_type}"
+        rows.append(("route", route.name, matcher_text(route.match), to, "", ""))
     if len(rows) == 1:
         out.write("no rules\n")
     else:

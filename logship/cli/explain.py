@@ -2,7 +2,8 @@
 
 Shows the reassembled lines, the parsed chain, the default fingerprint, every
 rule tried with why it did or did not match, and the outcome: the fingerprint
-sent to Sentry or the ignore rule and its reason.
+sent to Sentry or the ignore rule and its reason, and what the annotate and
+route rules gave (team, severity, runbook, tags; the EventBridge buses).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from typing import TextIO
 
@@ -85,10 +86,11 @@ def command(args: argparse.Namespace) -> int:
         )
         return EXIT_FAILURE
     decision = decide(found, config, today=today, explain=True)
+    buses = {rule.name: rule.eventbridge_bus for rule in config.route_rules}
     if args.json:
-        print(json.dumps(explanation_json(found, decision), indent=2))
+        print(json.dumps(explanation_json(found, decision, buses), indent=2))
     else:
-        write_explanation(found, decision, sys.stdout)
+        write_explanation(found, decision, sys.stdout, buses)
     return EXIT_OK
 
 
@@ -104,8 +106,12 @@ def find_error(items: Iterable[Fingerprinted], event_id: str | None) -> Fingerpr
     return None
 
 
-def explanation_json(item: Fingerprinted, decision: Decision) -> dict[str, object]:
-    """Every stage for one error, as JSON."""
+def explanation_json(
+    item: Fingerprinted, decision: Decision, buses: Mapping[str, str] | None = None
+) -> dict[str, object]:
+    """Every stage for one error, as JSON; ``buses`` maps route rules to their bus."""
+    annotation = decision.annotation
+    buses = buses or {}
     error = item.error
     frame = error.top_in_app_frame
     return {
@@ -158,11 +164,25 @@ def explanation_json(item: Fingerprinted, decision: Decision) -> dict[str, objec
             "reason": decision.reason or None,
             "kept_by_sample": decision.sampled,
             "regex_timeouts": list(decision.regex_timeouts),
+            "annotation": {
+                "team": annotation.team or None,
+                "severity": annotation.severity or None,
+                "runbook": annotation.runbook or None,
+                "runbook_rule": annotation.runbook_rule or None,
+                "tags": dict(annotation.tags),
+                "rules": list(annotation.rules),
+            },
+            "routes": [{"rule": name, "bus": buses.get(name)} for name in decision.routes],
         },
     }
 
 
-def write_explanation(item: Fingerprinted, decision: Decision, out: TextIO) -> None:
+def write_explanation(
+    item: Fingerprinted,
+    decision: Decision,
+    out: TextIO,
+    buses: Mapping[str, str] | None = None,
+) -> None:
     """Every stage for one error, as numbered sections for a terminal."""
     error = item.error
     ids = error.event_ids
@@ -204,6 +224,11 @@ def write_explanation(item: Fingerprinted, decision: Decision, out: TextIO) -> N
         detail = f"  {check.detail}" if check.detail else ""
         out.write(f"   {check.kind:<12}{check.name:<32}{check.status!s:<10}{detail}\n")
 
+    _write_result(decision, out, buses or {})
+
+
+def _write_result(decision: Decision, out: TextIO, buses: Mapping[str, str]) -> None:
+    """Section 5: shipped or ignored, the fingerprint, and what annotate and route rules gave."""
     out.write("\n5. result\n")
     if decision.ignored:
         out.write(f"   IGNORED by {decision.ignore_rule}: {decision.reason}\n")
@@ -214,5 +239,19 @@ def write_explanation(item: Fingerprinted, decision: Decision, out: TextIO) -> N
     rule = f" (rule {decision.fingerprint_rule})" if decision.fingerprint_rule else ""
     out.write(f"   fingerprint: {list(decision.item.fingerprint)}{rule}\n")
     out.write(f"   title: {decision.item.title}\n")
+    annotation = decision.annotation
+    if annotation:
+        out.write(f"   annotated by: {', '.join(annotation.rules)}\n")
+        for label, value in (("team", annotation.team), ("severity", annotation.severity)):
+            if value:
+                out.write(f"   {label}: {value}\n")
+        if annotation.runbook:
+            out.write(f"   runbook: {annotation.runbook} (rule {annotation.runbook_rule})\n")
+        if annotation.tags:
+            out.write("   tags: " + ", ".join(f"{k}={v}" for k, v in annotation.tags) + "\n")
+    elif not decision.ignored:
+        out.write("   annotated by: (no annotate rule matched)\n")
+    for name in decision.routes:
+        out.write(f"   routed by {name} to bus {buses.get(name, '?')}\n")
     if decision.regex_timeouts:
         out.write(f"   regex timed out in: {', '.join(decision.regex_timeouts)}\n")

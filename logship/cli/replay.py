@@ -6,7 +6,7 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, TextIO
 
 from logship.cli._groups import Group, Groups, iso
@@ -18,6 +18,7 @@ from logship.pipeline import Outcome, RunReport, run
 
 if TYPE_CHECKING:
     from logship.event import EventSettings
+    from logship.route import EventBridgePublisher, RouteCollector
     from logship.sink import Sink
 
 EPILOG = """\
@@ -27,6 +28,7 @@ examples:
   aws logs filter-log-events --log-group-name /ecs/order-service --output json \\
       | logship replay - --log-group /ecs/order-service
   SENTRY_DSN=https://key@o0.ingest.sentry.io/1 logship replay dump.json.gz --send
+  logship replay dump.json.gz --config logship.toml --send --route --region eu-west-1
 """
 
 
@@ -59,6 +61,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="SECONDS",
         help="how long each flush may retry before its events count as failed (default: 30)",
     )
+    send.add_argument(
+        "--route",
+        action="store_true",
+        help=(
+            "with --send, also publish the route rules' events to EventBridge (your AWS "
+            "credentials; the client's region is --region, else your profile's); "
+            "without it they are only counted (would_route)"
+        ),
+    )
     parser.set_defaults(func=command)
 
 
@@ -72,6 +83,9 @@ def command(args: argparse.Namespace) -> int:
     )
     from logship.exceptions import ConfigError, SettingsError
 
+    if args.route and not args.send:
+        print("logship: replay: --route publishes only with --send", file=sys.stderr)
+        return EXIT_USAGE
     try:
         config = load_config_option(args.config)
         sender = _Sender.open(args, config) if args.send else None
@@ -80,6 +94,9 @@ def command(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     report = RunReport()
     groups = Groups()
+    # One event per route rule and fingerprint of the whole replay (the Lambda: per
+    # invocation); a dry run counts them.
+    routes = sender.routes if sender is not None else _collector(config, args.environment)
 
     def show(outcomes: Iterator[Outcome]) -> Iterator[Outcome]:
         for outcome in outcomes:
@@ -104,6 +121,8 @@ def command(args: argparse.Namespace) -> int:
                 # Every error is shown; the counts say what the Lambda would hold back.
                 flood = FloodControl(config.max_events_per_fingerprint, report)
                 for outcome in shown:
+                    if routes is not None and not outcome.ignored_by and outcome.routes:
+                        routes.add(outcome.item, outcome.annotation, outcome.routes)
                     flood.admit(outcome)
                 flood.drain()
             else:
@@ -112,17 +131,23 @@ def command(args: argparse.Namespace) -> int:
             interrupted = True
     if sender is not None:
         sender.close()
+    # What was not published (a dry run, or --send without --route) is counted per rule.
+    would_route = dict(sorted(routes.counts().items())) if routes is not None else {}
     if args.json:
         summary: dict[str, object] = report.as_dict()
+        if routes is not None:
+            summary["would_route"] = would_route
         if interrupted:
             summary["interrupted"] = True
         sys.stdout.write(json.dumps({"summary": summary}) + "\n")
     else:
-        write_table(groups.by_count(), report, sys.stdout)
+        write_table(groups.by_count(), report, sys.stdout, would_route=would_route)
     for problem in report.problems:
         print(f"logship: {problem.source}: {problem.reason}", file=sys.stderr)
     for failure in sender.failures if sender is not None else ():
         print(f"logship: not sent: {failure}", file=sys.stderr)
+    for failure in sender.route_failures if sender is not None else ():
+        print(f"logship: not published: {failure}", file=sys.stderr)
     if interrupted:
         print(
             f"logship: replay interrupted after {report.events_received:,} events; "
@@ -130,20 +155,45 @@ def command(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_INTERRUPTED
-    if report.failed:
+    if report.failed or report.route_failed:
         return EXIT_FAILURE
     return EXIT_INPUT_PROBLEMS if report.events_invalid else EXIT_OK
 
 
-class _Sender:
-    """``--send``: the Lambda's own delivery code, with a DSN from the command line."""
+def _collector(config: Config, environment: str) -> RouteCollector | None:
+    """A route collector when the config has route rules."""
+    if not config.route_rules:
+        return None
+    from logship.route import RouteCollector
 
-    def __init__(self, sink: Sink, settings: EventSettings, config: Config, timeout: float):
+    return RouteCollector(config, environment=environment)
+
+
+class _Sender:
+    """``--send``: the Lambda's own delivery code, with a DSN from the command line.
+
+    Route events are collected either way; with ``--route`` they are published
+    through an :class:`~logship.route.EventBridgePublisher`, else only counted.
+    """
+
+    def __init__(
+        self,
+        sink: Sink,
+        settings: EventSettings,
+        config: Config,
+        timeout: float,
+        *,
+        routes: RouteCollector | None = None,
+        publisher: EventBridgePublisher | None = None,
+    ) -> None:
         self.sink = sink
         self.settings = settings
         self.config = config
         self.timeout = timeout
+        self.routes = routes
+        self.publisher = publisher
         self.failures: tuple[str, ...] = ()
+        self.route_failures: tuple[str, ...] = ()
 
     @classmethod
     def open(cls, args: argparse.Namespace, config: Config) -> _Sender:
@@ -156,7 +206,15 @@ class _Sender:
         settings = EventSettings.from_config(
             config, environment=args.environment, release=args.release
         )
-        return cls(SentrySink(dsn), settings, config, args.timeout)
+        routes = _collector(config, args.environment)
+        publisher = None
+        if args.route and routes is not None:
+            from logship.route import EventBridgePublisher
+
+            publisher = EventBridgePublisher(region=args.region)
+        return cls(
+            SentrySink(dsn), settings, config, args.timeout, routes=routes, publisher=publisher
+        )
 
     def send(self, outcomes: Iterator[Outcome], report: RunReport) -> None:
         from logship.deliver import deliver
@@ -168,8 +226,13 @@ class _Sender:
             report=report,
             budget=lambda: self.timeout,
             max_per_fingerprint=self.config.max_events_per_fingerprint,
+            routes=self.routes,
+            publisher=self.publisher,
         )
         self.failures = tuple(failure.reason for failure in delivery.failures)
+        self.route_failures = tuple(
+            f"route {failure.rule}: {failure.reason}" for failure in delivery.route_failures
+        )
 
     def close(self) -> None:
         self.sink.close()
@@ -198,22 +261,43 @@ def outcome_json(outcome: Outcome) -> dict[str, object]:
         "fingerprint_rule": item.rule,
         "ignored_by": outcome.ignored_by,
         "ignore_reason": outcome.reason,
+        "team": outcome.annotation.team,
+        "severity": outcome.annotation.severity,
+        "runbook": outcome.annotation.runbook,
+        "routes": list(outcome.routes),
     }
 
 
-def write_table(groups: list[Group], report: RunReport, out: TextIO) -> None:
-    rows = [
-        (
-            str(group.count),
-            f"{group.ignored}" if group.ignored else "",
-            iso(group.first_seen, timespec="seconds")[:19],
-            iso(group.last_seen, timespec="seconds")[:19],
-            " | ".join(group.fingerprint),
-            group.title,
-        )
-        for group in groups
+def write_table(
+    groups: list[Group],
+    report: RunReport,
+    out: TextIO,
+    *,
+    would_route: Mapping[str, int] | None = None,
+) -> None:
+    """One row per group, then the run's counts and what would be routed.
+
+    The TEAM, SEVERITY and RUNBOOK columns appear when any group has a value
+    for them (annotate rules gave one).
+    """
+    columns: list[tuple[str, Callable[[Group], str]]] = [
+        ("COUNT", lambda g: str(g.count)),
+        ("IGNORED", lambda g: f"{g.ignored}" if g.ignored else ""),
+        ("FIRST SEEN", lambda g: iso(g.first_seen, timespec="seconds")[:19]),
+        ("LAST SEEN", lambda g: iso(g.last_seen, timespec="seconds")[:19]),
     ]
-    header = ("COUNT", "IGNORED", "FIRST SEEN", "LAST SEEN", "FINGERPRINT", "SAMPLE TITLE")
+    if any(group.team for group in groups):
+        columns.append(("TEAM", lambda g: g.team))
+    if any(group.severity for group in groups):
+        columns.append(("SEVERITY", lambda g: g.severity))
+    columns += [
+        ("FINGERPRINT", lambda g: " | ".join(g.fingerprint)),
+        ("SAMPLE TITLE", lambda g: g.title),
+    ]
+    if any(group.runbook for group in groups):
+        columns.append(("RUNBOOK", lambda g: g.runbook))
+    header = tuple(name for name, _ in columns)
+    rows = [tuple(cell(group) for _, cell in columns) for group in groups]
     widths = [min(max(len(row[i]) for row in [header, *rows]), 80) for i in range(len(header))]
     for row in [header, *rows]:
         cells = [
@@ -224,7 +308,10 @@ def write_table(groups: list[Group], report: RunReport, out: TextIO) -> None:
             "  ".join(cell.ljust(w) for cell, w in zip(cells, widths, strict=True)).rstrip() + "\n"
         )
     out.write(f"\n{len(groups)} groups\n")
-    for key, value in report.as_dict().items():
+    counts = report.as_dict()
+    if would_route is not None:
+        counts["would_route"] = would_route
+    for key, value in counts.items():
         if isinstance(value, dict):
             for rule, hits in sorted(value.items()):
                 out.write(f"  {key}[{rule}]: {hits}\n")

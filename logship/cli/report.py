@@ -2,8 +2,10 @@
 
 Runs the same pipeline as ``replay`` and writes one HTML file with no external
 assets: the groups ranked by count with service, exception type, root cause,
-first and last seen, a time histogram per group (inline SVG), the noise each
-ignore rule removes, and a sample trace per group. Log text is hostile input:
+first and last seen, the owner (team, severity, runbook) annotate rules gave, a
+time histogram per group (inline SVG), the groups without a runbook (the
+procedures still to write, largest first), the noise each ignore rule removes,
+and a sample trace per group. Log text is hostile input:
 every string goes through :func:`html.escape` and the page forbids scripts.
 """
 
@@ -72,16 +74,25 @@ def group_json(group: Group) -> dict[str, object]:
         "first_seen": iso(group.first_seen),
         "last_seen": iso(group.last_seen),
         "sample_source": group.sample_source,
+        "team": group.team,
+        "severity": group.severity,
+        "runbook": group.runbook,
     }
 
 
 def summary_json(
-    output: str, groups: list[Group], report: RunReport, noise: list[RuleNoise]
+    output: str,
+    groups: list[Group],
+    report: RunReport,
+    noise: list[RuleNoise],
+    without_runbook: list[Group] | None = None,
 ) -> dict[str, object]:
-    """What ``report --json`` prints: every group (the page shows the top ones)."""
+    """What ``report --json`` prints: every group (the page shows the top ones), and the
+    fingerprints of the groups without a runbook, the largest first."""
     return {
         "output": output,
         "groups": [group_json(group) for group in groups],
+        "without_runbook": [list(group.fingerprint) for group in without_runbook or ()],
         "ignore_rules": [
             {"name": r.name, "reason": r.reason, "hits": r.hits, "sampled": r.sampled}
             for r in noise
@@ -145,6 +156,7 @@ def command(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             interrupted = True
     groups = groups_seen.by_shipped()
+    missing = groups_seen.without_runbook()
     noise = rule_noise(config, report)
     page = render(
         groups[: args.top],
@@ -155,6 +167,7 @@ def command(args: argparse.Namespace) -> int:
         config_source=config.source if args.config else "",
         generated=datetime.now(UTC),
         interrupted=interrupted,
+        without_runbook=missing if config.annotate_rules else None,
     )
     try:
         Path(args.output).write_text(page, encoding="utf-8")
@@ -162,12 +175,13 @@ def command(args: argparse.Namespace) -> int:
         print(f"logship: report: {args.output}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_FAILURE
     if args.json:
-        print(json.dumps(summary_json(args.output, groups, report, noise)))
+        print(json.dumps(summary_json(args.output, groups, report, noise, missing)))
     else:
         ignored = f", {report.ignored} ignored by rules" if report.ignored else ""
         print(
             f"{args.output}: {len(groups)} groups, {report.errors} errors{ignored}, "
             f"from {report.events_received:,} events"
+            + (f"; {len(missing)} without a runbook" if config.annotate_rules else "")
         )
     for problem in report.problems:
         print(f"logship: {problem.source}: {problem.reason}", file=sys.stderr)

@@ -23,6 +23,8 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from logship.records import (
+    NO_ANNOTATION,
+    Annotation,
     ExceptionInfo,
     Fingerprinted,
     Frame,
@@ -95,9 +97,18 @@ _T = TypeVar("_T")
 
 
 def build_event(
-    item: Fingerprinted, settings: EventSettings, extra: Mapping[str, object] | None = None
+    item: Fingerprinted,
+    settings: EventSettings,
+    extra: Mapping[str, object] | None = None,
+    *,
+    annotation: Annotation = NO_ANNOTATION,
 ) -> Event:
     """The Sentry event for ``item``, within Sentry's size limits.
+
+    ``annotation`` (what the ``[[annotate]]`` rules said about ``item``: the
+    pipeline's ``Outcome.annotation``) adds the tags ``team`` and ``severity``
+    and its static tags, which win over ``settings.tags`` of the same key, and
+    a ``runbook`` context (``url``, ``rule``) when it names a runbook.
 
     ``extra`` adds JSON-serializable entries to the event's ``extra`` (flood
     control's ``logship_suppressed``, say); string values are cut like messages;
@@ -112,7 +123,7 @@ def build_event(
     identifier = event_id(item.error)
     event: Event = {}
     for limits in LEVELS:
-        builder = _Builder(item, settings, limits, identifier, extra or {})
+        builder = _Builder(item, settings, limits, identifier, extra or {}, annotation=annotation)
         event = builder.event()
         if builder.sized and surely_fits(builder.size):
             return event
@@ -132,6 +143,7 @@ class _Builder:
     """
 
     __slots__ = (
+        "annotation",
         "error",
         "extra",
         "identifier",
@@ -152,8 +164,11 @@ class _Builder:
         limits: Limits,
         identifier: str,
         extra: Mapping[str, object],
+        *,
+        annotation: Annotation = NO_ANNOTATION,
     ) -> None:
         self.item = item
+        self.annotation = annotation
         self.error = item.error
         self.settings = settings
         self.limits = limits
@@ -378,8 +393,11 @@ class _Builder:
     def _tags(self) -> dict[str, str]:
         error, context = self.error, self.error.context
         # Static tags first: a computed tag of the same name describes this error better.
+        # The annotate rules' tags (team, severity, their own) come after the config's:
+        # a rule that names this error's owner knows better than the fallback in [tags].
         pairs: tuple[tuple[str, str], ...] = (
             *self.settings.tags,
+            *self.annotation.sentry_tags(),
             ("service", error.service),
             ("log_group", error.log_group),
             ("aws_account", error.account),
@@ -452,6 +470,13 @@ class _Builder:
             if url:
                 cloudwatch["console_url"] = self._put(url, sites.console_url)
         contexts: dict[str, dict[str, Any]] = {"cloudwatch": cloudwatch}
+        annotation = self.annotation
+        if annotation.runbook:
+            # Cut like a message: a variable such as {{ message_template }} can be long.
+            contexts["runbook"] = {
+                "url": self._put(self._text(annotation.runbook), sites.runbook_url),
+                "rule": self._put(self._field(annotation.runbook_rule), sites.runbook_rule),
+            }
         trace = parse_trace_id(error.context.trace_id) if error.context.trace_id else None
         if trace is not None:
             trace_id, span_id = trace

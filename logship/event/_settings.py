@@ -68,6 +68,8 @@ class ScrubSites:
         "raw_log",
         "region",
         "release",
+        "runbook_rule",
+        "runbook_url",
         "tags_kept",
         "url",
         "user_agent",
@@ -97,6 +99,8 @@ class ScrubSites:
         self.account = at(*cloudwatch, "account")
         self.region = at(*cloudwatch, "region")
         self.console_url = at(*cloudwatch, "console_url")
+        self.runbook_url = at("contexts", "runbook", "url")
+        self.runbook_rule = at("contexts", "runbook", "rule")
         self.url = at("request", "url")
         self.method = at("request", "method")
         self.user_agent = at("request", "headers", "User-Agent")

@@ -28,6 +28,8 @@ class TestCheckConfig:
             "REASON",
             "/",
             "FINGERPRINT",
+            "/",
+            "GIVES",
             "UNTIL",
             "SAMPLE",
         ]
@@ -42,6 +44,18 @@ class TestCheckConfig:
         ]
         assert "2027-03-31" in lines[header + 5]
         assert lines[header + 6].endswith("1 in 20")
+        assert "4 annotate rules, 2 route rules" in lines[0]
+        annotate_and_route = [line.split()[:2] for line in lines[header + 8 : header + 14]]
+        assert annotate_and_route == [
+            ["annotate", "payments-owner"],
+            ["annotate", "checkout-owner"],
+            ["annotate", "downstream-unreachable"],
+            ["annotate", "default-severity"],
+            ["route", "stuck-refunds"],
+            ["route", "payments-to-ops"],
+        ]
+        assert "team=payments severity=high" in lines[header + 8]
+        assert lines[header + 13].split()[-1].startswith("arn:aws:events:eu-west-1")
         assert "log_stream shared/checkout-web/* -> checkout-web" in out
         assert err == ""
 
@@ -74,6 +88,25 @@ class TestCheckConfig:
             "^(?:read|write) ECONNRESET$"
         ]
         assert rules["staging-healthcheck-timeouts"]["sample"] == 20
+        assert rules["payments-owner"] == {
+            "kind": "annotate",
+            "name": "payments-owner",
+            "matchers": {"service": ["payments"]},
+            "team": "payments",
+            "severity": "high",
+            "runbook": "https://wiki.example.com/runbooks/{{ service }}/{{ root_cause }}",
+            "tags": {"tier": "1"},
+        }
+        assert rules["stuck-refunds"] == {
+            "kind": "route",
+            "name": "stuck-refunds",
+            "matchers": {
+                "service": ["payments"],
+                "message_glob": ["refund * stuck in state PENDING*"],
+            },
+            "eventbridge_bus": "default",
+            "detail_type": "logship.error",
+        }
         assert document["environments"] == {
             "111122223333": "production",
             "444455556666": "staging",

@@ -14,6 +14,25 @@ import pytest
 from logship.cli import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, main
 
 TRACES = Path(__file__).resolve().parents[1] / "fixtures" / "traces"
+OWNERS = """\
+[[annotate]]
+name = "timeouts"
+root_cause = "SocketTimeoutException"
+team = "orders"
+runbook = "https://wiki.example.com/runbooks/{{ root_cause }}"
+tags = { tier = "1" }
+
+[[annotate]]
+name = "catch-all"
+service = "*"
+team = "platform"
+severity = "high"
+
+[[route]]
+name = "to-ops"
+root_cause = "SocketTimeoutException"
+eventbridge_bus = "default"
+"""
 JAVA_TIMEOUT = TRACES / "java" / "chained_socket_timeout.txt"
 
 RULES = """\
@@ -115,6 +134,31 @@ class TestExplain:
         assert document["rules"] == []
         assert document["result"]["shipped"] is True
         assert document["result"]["fingerprint"] == document["default"]["fingerprint"]
+
+    def test_annotation_and_routes_in_the_result(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """The result names the annotate rules that matched, what they gave, and the routes."""
+        path = tmp_path / "owners.toml"
+        path.write_text(OWNERS, encoding="utf-8")
+        assert main(explain("--config", str(path), "--json")) == EXIT_OK
+        result = json.loads(capsys.readouterr().out)["result"]
+        assert result["annotation"] == {
+            "team": "orders",
+            "severity": "high",
+            "runbook": "https://wiki.example.com/runbooks/java.net.SocketTimeoutException",
+            "runbook_rule": "timeouts",
+            "tags": {"tier": "1"},
+            "rules": ["timeouts", "catch-all"],
+        }
+        assert result["routes"] == [{"rule": "to-ops", "bus": "default"}]
+        assert main(explain("--config", str(path))) == EXIT_OK
+        text = capsys.readouterr().out.split("5. result")[1]
+        assert "annotated by: timeouts, catch-all" in text
+        assert "team: orders" in text
+        assert "runbook: https://wiki.example.com/runbooks/java.net.SocketTimeoutException" in text
+        assert "(rule timeouts)" in text
+        assert "routed by to-ops to bus default" in text
 
     def test_event_id_selects_the_error(self, capsys: pytest.CaptureFixture[str]) -> None:
         """--event-id picks the error holding that event, not just the first one."""

@@ -138,3 +138,91 @@ class TestReplayDryRunFlood:
         assert len(errors) == SAMPLE_ERRORS
         assert summary["suppressed"] == SAMPLE_ERRORS - len(groups)
         assert summary["pending"] == len(groups)
+
+
+EXAMPLE_CONFIG = SAMPLE.parent / "logship.toml"
+OPS_BUS = "arn:aws:events:eu-west-1:111122223333:event-bus/ops"
+
+
+class TestReplayOwnersAndRoutes:
+    def test_team_severity_and_runbook_columns(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """With annotate rules the table shows TEAM, SEVERITY and RUNBOOK; without, it does not."""
+        assert main(["replay", str(SAMPLE), "--config", str(EXAMPLE_CONFIG)]) == EXIT_OK
+        lines = capsys.readouterr().out.splitlines()
+        header = lines[0]
+        assert header.split()[:8] == [
+            *["COUNT", "IGNORED", "FIRST", "SEEN", "LAST", "SEEN"],
+            *["TEAM", "SEVERITY"],
+        ]
+        assert header.rstrip().endswith("RUNBOOK")
+        refund = next(line for line in lines if "refund 1485" in line)
+        assert refund.split()[3:5] == ["payments", "high"]  # no IGNORED count on this row
+        assert refund.rstrip().endswith("https://wiki.example.com/runbooks/payments/%3Cuntyped%3E")
+        assert main(["replay", str(SAMPLE)]) == EXIT_OK
+        plain = capsys.readouterr().out.splitlines()[0]
+        assert "TEAM" not in plain
+        assert "RUNBOOK" not in plain
+
+    def test_json_lines_carry_the_annotation(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """--json: team, severity, runbook and routes on each line; would_route per rule."""
+        args = ["replay", str(SAMPLE), "--config", str(EXAMPLE_CONFIG), "--json"]
+        assert main(args) == EXIT_OK
+        lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+        refund = next(line for line in lines[:-1] if "refund 1485" in line["title"])
+        assert (refund["team"], refund["severity"]) == ("payments", "high")
+        assert refund["runbook"] == "https://wiki.example.com/runbooks/payments/%3Cuntyped%3E"
+        assert refund["routes"] == ["stuck-refunds", "payments-to-ops"]
+        ignored = next(line for line in lines[:-1] if line["ignored_by"])
+        assert (ignored["team"], ignored["runbook"], ignored["routes"]) == ("", "", [])
+        summary = lines[-1]["summary"]
+        # One event per rule and fingerprint: three payments groups, one stuck refund.
+        assert summary["would_route"] == {"payments-to-ops": 3, "stuck-refunds": 1}
+        assert summary["route_rule_hits"] == {"payments-to-ops": 3, "stuck-refunds": 1}
+        assert (summary["routed"], summary["route_failed"]) == (0, 0)
+
+    def test_dry_run_table_counts_what_would_be_routed(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """The table's counts end with would_route per rule."""
+        assert main(["replay", str(SAMPLE), "--config", str(EXAMPLE_CONFIG)]) == EXIT_OK
+        lines = capsys.readouterr().out.splitlines()
+        assert "  would_route[payments-to-ops]: 3" in lines
+        assert "  would_route[stuck-refunds]: 1" in lines
+
+    def test_route_needs_send(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """--route alone is a usage error: a dry run publishes nothing."""
+        assert main(["replay", str(SAMPLE), "--route"]) == EXIT_USAGE
+        assert "--route publishes only with --send" in capsys.readouterr().err
+
+    def test_send_without_route_only_counts(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """--send without --route sends to Sentry, annotated, and only counts the routes."""
+        from fakesentry import fake_sentry
+
+        args = ["replay", str(SAMPLE), "--config", str(EXAMPLE_CONFIG), "--json", "--send"]
+        with fake_sentry() as sentry:
+            assert main([*args, "--dsn", sentry.dsn]) == EXIT_OK
+            events = sentry.events
+        summary = json.loads(capsys.readouterr().out.splitlines()[-1])["summary"]
+        assert (summary["routed"], summary["would_route"]["stuck-refunds"]) == (0, 1)
+        refund = next(e for e in events if e["tags"].get("service") == "payments")
+        assert refund["tags"]["team"] == "payments"
+        assert refund["contexts"]["runbook"]["rule"] == "payments-owner"
+
+    def test_send_route_publishes_to_eventbridge(
+        self, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """--send --route publishes one event per rule and fingerprint through EventBridge."""
+        from fakesentry import fake_sentry
+        from route_support import moto_aws, queue_for, received
+
+        with moto_aws(monkeypatch), fake_sentry() as sentry:
+            default, ops = queue_for("default"), queue_for(OPS_BUS)
+            args = ["replay", str(SAMPLE), "--config", str(EXAMPLE_CONFIG), "--json"]
+            args += ["--send", "--route", "--region", "eu-west-1", "--dsn", sentry.dsn]
+            assert main(args) == EXIT_OK
+            on_default, on_ops = received(*default), received(*ops)
+        summary = json.loads(capsys.readouterr().out.splitlines()[-1])["summary"]
+        assert (summary["routed"], summary["route_failed"]) == (4, 0)
+        assert summary["would_route"] == {}
+        assert [event["detail"]["route"] for event in on_default] == ["stuck-refunds"]
+        assert len(on_ops) == 3

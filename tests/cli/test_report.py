@@ -147,6 +147,9 @@ class TestSampleText:
         assert cut.endswith("[logship: cut; 15 more lines]")
 
 
+EXAMPLE_CONFIG = SAMPLE.parent / "logship.toml"
+
+
 class TestReportCommand:
     def test_sample_page_lists_every_group(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -159,8 +162,8 @@ class TestReportCommand:
         page = output.read_text(encoding="utf-8")
         rows = parse_rows(page).rows
         assert len(rows) == SAMPLE_GROUPS
-        rank, count, service, exception, root, title, first, last, _ = rows[0]
-        assert (rank, count, service) == ("1", "3", "shipping-service")
+        rank, count, service, exception, root, owner, title, first, last, _ = rows[0]
+        assert (rank, count, service, owner) == ("1", "3", "shipping-service", "")
         assert (exception, root) == ("MemberLookupError", "ConnectionRefusedError")
         assert title.startswith("MemberLookupError: lookup of member")
         assert first <= last
@@ -225,6 +228,47 @@ class TestReportCommand:
         page = output.read_text(encoding="utf-8")
         assert len(parse_rows(page).rows) == 5
         assert f"{SAMPLE_GROUPS - 5} smaller groups not shown" in page
+
+    def test_owners_and_the_procedures_still_to_write(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """With annotate rules each group shows its team, severity and runbook link, and the
+        groups without a runbook are listed, the largest first."""
+        output = tmp_path / "report.html"
+        args = ["--config", str(EXAMPLE_CONFIG), "-o", str(output)]
+        status, out, _ = report(capsys, str(SAMPLE), *args, "--json")
+        assert status == EXIT_OK
+        summary = json.loads(out)
+        groups = {tuple(g["fingerprint"]): g for g in summary["groups"]}
+        refund = next(g for g in summary["groups"] if g["title"].startswith("refund 1485"))
+        assert (refund["team"], refund["severity"]) == ("payments", "high")
+        assert refund["runbook"] == "https://wiki.example.com/runbooks/payments/%3Cuntyped%3E"
+        missing = [groups[tuple(fingerprint)] for fingerprint in summary["without_runbook"]]
+        assert missing
+        assert all(g["runbook"] == "" and g["count"] > g["ignored"] for g in missing)
+        sizes = [g["count"] - g["ignored"] for g in missing]
+        assert sizes == sorted(sizes, reverse=True)
+        with_runbook = [g for g in summary["groups"] if g["runbook"]]
+        assert len(missing) + len(with_runbook) + 1 == SAMPLE_GROUPS  # + the ignored group
+
+        page = output.read_text(encoding="utf-8")
+        owner = next(row[5] for row in parse_rows(page).rows if row[6].startswith("refund"))
+        assert owner == "payments high runbook"
+        assert 'href="https://wiki.example.com/runbooks/payments/%3Cuntyped%3E"' in page
+        section = page.split('id="no-runbook"')[1].split("</table>")[0]
+        assert f"{len(missing)} groups, the largest first" in section
+        assert section.count("<tr>") == len(missing) + 1  # and the header
+        _, out, _ = report(capsys, str(SAMPLE), *args)
+        assert out.endswith(f"; {len(missing)} without a runbook\n")
+
+    def test_without_annotate_rules_no_runbook_list(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """Without annotate rules the page says so instead of listing every group."""
+        output = tmp_path / "report.html"
+        report(capsys, str(SAMPLE), "-o", str(output))
+        page = output.read_text(encoding="utf-8")
+        assert "No annotate rules give runbooks" in page
 
     def test_log_text_is_escaped(
         self, tmp_path: Path, hostile_trace: Path, capsys: pytest.CaptureFixture[str]

@@ -75,6 +75,20 @@ class Bugsink:
             next_url = page.get("next")
         return found
 
+    def get(self, path: str) -> Any:
+        """A GET of Bugsink's API (``events/?issue=...``), as JSON."""
+        request = urllib.request.Request(
+            f"{self.url}/api/canonical/0/{path}", headers={"Authorization": f"Bearer {self.token}"}
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.load(response)
+
+    def first_event(self, issue_id: str) -> dict[str, Any]:
+        """The stored payload of an issue's first event (tags, contexts)."""
+        (listed, *_) = self.get(f"events/?issue={issue_id}")["results"]
+        data: dict[str, Any] = self.get(f"events/{listed['id']}/")["data"]
+        return data
+
 
 def _free_port() -> int:
     with socket.socket() as sock:
@@ -238,3 +252,81 @@ class TestInProcessAndLogsShareIssues:
         new = [issue for issue in after if issue["id"] not in before]
         assert len(new) == len(failures)
         assert all(issue["digested_event_count"] == 2 for issue in new), new
+
+
+ANNOTATE_CONFIG = """
+[tags]
+team = "platform"
+
+[[annotate]]
+name = "payments-owner"
+service = "payments"
+team = "payments"
+severity = "high"
+runbook = "https://wiki.example.com/runbooks/{{ service }}/{{ root_cause }}"
+tags = { tier = "1" }
+
+[[annotate]]
+name = "default-severity"
+service = "*"
+team = "nobody"
+severity = "low"
+runbook = "https://wiki.example.com/runbooks/triage"
+tags = { tier = "3", reviewed = "no" }
+"""
+
+
+def tags_of(event: dict[str, Any]) -> dict[str, str]:
+    """An event's tags, whether stored as a mapping or as [key, value] pairs."""
+    tags = event.get("tags") or {}
+    return dict(tags.items() if isinstance(tags, dict) else tags)
+
+
+@pytest.mark.usefixtures("lambda_env")
+class TestAnnotateRules:
+    def test_owner_severity_runbook_and_tags_reach_the_issue(
+        self, bugsink: Bugsink, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Through the Lambda with annotate rules: a payments error gets its team, severity,
+        runbook and tags (the first rule wins per key); another service's gets the catch-all's."""
+        from logship.decode import encode_payload, lambda_event
+
+        rules = tmp_path / "logship.toml"
+        rules.write_text(ANNOTATE_CONFIG, encoding="utf-8")
+        monkeypatch.setenv("LOGSHIP_CONFIG", str(rules))
+        aws_lambda.container.cache_clear()
+        before = {issue["id"] for issue in bugsink.issues()}
+        events = []
+        for number, (group, trace) in enumerate(
+            (("/ecs/payments", "key_error"), ("/ecs/search", "json_decode"))
+        ):
+            lines = stream_events(trace_lines(trace), first_id=(number + 70) * 10**50)
+            data = encode_payload(group, f"ecs/e2e-annotate/{number}", lines)
+            events.append(lambda_event(data))
+        totals = invoke_all(events)
+        assert (totals["shipped"], totals["failed"]) == (2, 0)
+
+        stored = {}
+        for issue in bugsink.issues():
+            if issue["id"] not in before:
+                event = bugsink.first_event(issue["id"])
+                stored[tags_of(event)["service"]] = event
+        assert set(stored) == {"payments", "search"}
+
+        payments, search = stored["payments"], stored["search"]
+        assert {k: tags_of(payments)[k] for k in ("team", "severity", "tier")} == {
+            "team": "payments",  # the rule's team wins over [tags]' fallback
+            "severity": "high",  # payments-owner came first: default-severity's low loses
+            "tier": "1",
+        }
+        assert tags_of(payments)["reviewed"] == "no"  # a tag only the later rule sets
+        assert payments["contexts"]["runbook"] == {
+            "url": "https://wiki.example.com/runbooks/payments/KeyError",
+            "rule": "payments-owner",
+        }
+        assert {k: tags_of(search)[k] for k in ("team", "severity", "tier")} == {
+            "team": "nobody",
+            "severity": "low",
+            "tier": "3",
+        }
+        assert search["contexts"]["runbook"]["rule"] == "default-severity"
