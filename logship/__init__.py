@@ -8,6 +8,8 @@ packages, no sentry-sdk until a sink or integration is used.
 
 from __future__ import annotations
 
+__version__ = "0.1.0"  # pyproject.toml reads it from here
+
 from typing import TYPE_CHECKING
 
 from logship.config import Config

@@ -22,6 +22,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
+from logship import __version__
 from logship.records import (
     NO_ANNOTATION,
     Annotation,
@@ -84,6 +85,7 @@ _HTTP_METHOD = re.compile(r"[A-Z_-]{3,32}")  # what Relay accepts as request.met
 # numbers, booleans), at least what the largest instance of each part takes. The
 # builder adds them to the bound of each string it places; the tests hold the
 # resulting bound to the real size.
+SDK_NAME = "logship"
 _EVENT_BYTES = 2048  # top-level fields, logentry, contexts, request and extra keys
 _EXCEPTION_BYTES = 512  # an exception's keys and mechanism, beside its frames
 _FRAME_BYTES = 128  # a frame's keys, line number and in_app
@@ -186,6 +188,8 @@ class _Builder:
             "event_id": self.identifier,
             "platform": platform_for(error.language),
             "level": error.level if error.level in SENTRY_LEVELS else "error",
+            # Who sent it: Sentry shows it, and a search on sdk.name finds what logship made.
+            "sdk": {"name": SDK_NAME, "version": __version__},
         }
         fingerprint = self.item.fingerprint
         if fingerprint:

@@ -15,12 +15,13 @@ __all__ = ["Event", "EventSettings", "ScrubSites"]
 
 
 class Event(TypedDict, total=False):
-    """A Sentry event payload, the subset logship fills (cf. ``sentry_sdk._types.Event``)."""
+    """A Sentry event payload, the subset logship fills (cf. ``sentry_sdk.types.Event``)."""
 
     event_id: str
     timestamp: float
     platform: str
     level: str
+    sdk: dict[str, str]
     logger: str
     fingerprint: list[str]
     environment: str
