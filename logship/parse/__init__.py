@@ -28,7 +28,7 @@ from fnmatch import fnmatchcase
 from types import ModuleType
 
 from logship.config import Config
-from logship.parse.line import LEVEL_NAMES, LEVELS, STAMP, parse_prefix
+from logship.parse.line import LEVEL_NAMES, LEVELS, STAMP, parse_head
 from logship.parse.structured import json_object, level_of, structured_line
 from logship.records import ExceptionInfo, Frame, LogRecord, ParsedError, RequestContext, Trace
 
@@ -111,7 +111,7 @@ def parse_record(record: LogRecord, config: Config) -> ParsedError | None:
         service_field, context = structured.service, structured.context
         trace_text = structured.stack
     else:
-        prefix = parse_prefix(record.lines[0]) if record.lines else None
+        prefix = parse_head(record.lines)
         level = prefix.level if prefix else ""
         # Without a prefix the first line is the trace's own header ("panic: ...",
         # 'Exception in thread "main" ...'): the trace supplies the message then.

@@ -25,7 +25,7 @@ Recognised layouts (examples in ``tests/parse/test_line.py``):
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 from ._lazy import LazyPattern
@@ -37,6 +37,7 @@ __all__ = [
     "LinePrefix",
     "message_before",
     "normalize_level",
+    "parse_head",
     "parse_prefix",
 ]
 
@@ -130,9 +131,11 @@ _LEVEL = (
     + r"))\b"
 )
 
-# Spring Boot: "<date> ERROR 1 --- [app] [thread] [correlation] logger : msg".
+# Spring Boot: "<date> ERROR 1 --- [app] [thread] [correlation] logger : msg"; with
+# Sleuth (Spring Boot 2) or Micrometer's documented level pattern, the level is
+# followed by "[app,traceId,spanId]": per-request values, never a logger.
 _SPRING = LazyPattern(
-    rf"{_DATE_TIME}\s+{_LEVEL}\s+(?:\S+\s+)?---\s+"
+    rf"{_DATE_TIME}\s+{_LEVEL}\s+(?:\[[^\[\]]*\]\s+)?(?:\S+\s+)?---\s+"
     r"(?P<brackets>(?:\[[^\[\]]*\]\s+)+)(?P<logger>\S+)\s+:(?:\s(?P<message>.*))?$"
 )
 # logback and log4j2: "<time> [thread] LEVEL logger - msg" or "<time> LEVEL [thread] logger - msg".
@@ -143,6 +146,10 @@ _LOGBACK = LazyPattern(
 # Python: "%(asctime)s - %(name)s - %(levelname)s - %(message)s".
 _PYTHON_DASHES = LazyPattern(
     rf"{_DATE_TIME}\s+-\s+(?P<logger>\S+)\s+-\s+{_LEVEL}\s+-\s(?P<message>.*)$"
+)
+# loguru's default: "<date> | LEVEL    | module:function:line - msg".
+_LOGURU = LazyPattern(
+    rf"{_DATE_TIME}\s+\|\s+{_LEVEL}\s*\|\s+(?P<logger>[^\s:]+):[^\s:]*:\d+\s+-\s(?P<message>.*)$"
 )
 # Python/log4j: "<date> LEVEL [name] msg".
 _STAMP_LEVEL_BRACKET = LazyPattern(
@@ -194,6 +201,8 @@ _JUL_FIRST_LINE = LazyPattern(
     r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{1,2}, \d{4} "
     r"\d{1,2}:\d{2}:\d{2} [AP]M (?P<logger>[\w.$]+)(?: \S+)?$"
 )
+# Its second line: "SEVERE: msg".
+_JUL_LEVEL_LINE = LazyPattern(r"(?P<level>[A-Z]+): (?P<message>.*)$")
 # Python's logging default: "ERROR:root:msg" (no space in the logger name).
 _LEVEL_COLON_LOGGER = LazyPattern(r"(?P<level>[A-Z]+):(?P<logger>[\w.-]+):(?P<message>.*)$")
 # A bare upper-case level: "ERROR msg", "SEVERE: msg", "ERROR:    msg" (uvicorn).
@@ -201,6 +210,12 @@ _LEVEL_FIRST = LazyPattern(r"(?P<level>[A-Z]+)(?::\s*|\s+)(?P<message>.*)$")
 # logfmt: a line that starts with key=value; the keys are looked up afterwards.
 _LOGFMT_START = LazyPattern(r"[\w.]+=")
 _LOGFMT_PAIR = LazyPattern(r'([\w.]+)=("(?:[^"\\]|\\.)*"|\S*)')
+
+# A bracket of per-request values ("[payment-service,<traceId>,<spanId>]",
+# "[service,<traceId>]"): a logger name never holds a comma.
+_REQUEST_VALUES = LazyPattern(r"\[([^\[\]]*,[^\[\]]*)\]\s*")
+# "logger: msg" after such a bracket; a dotted or module-like name, no spaces.
+_NAME_COLON = LazyPattern(r"(?P<logger>[A-Za-z_$][\w.$-]*):\s+(?P<message>.*)$")
 
 # Spring Boot 3's correlation group: "traceid-spanid".
 _CORRELATION = LazyPattern(r"[0-9a-f]{16,32}-[0-9a-f]{16}")
@@ -217,6 +232,7 @@ _MAX_LINES_BEFORE = 20
 _FOR_DIGIT = (
     _SPRING,
     _LOGBACK,
+    _LOGURU,
     _PYTHON_DASHES,
     _NLOG,
     _LAMBDA_NODE,
@@ -246,6 +262,33 @@ def parse_prefix(line: str) -> LinePrefix | None:
     if first.isalpha():
         return _letter_led(line)
     return None
+
+
+def parse_head(lines: Sequence[str]) -> LinePrefix | None:
+    """The log prefix of a record whose first lines are ``lines``.
+
+    The first line's, except for java.util.logging's two-line records: the
+    date line names the logger, the next line starts with the level
+    (``SEVERE: msg``).
+    """
+    if not lines:
+        return None
+    prefix = parse_prefix(lines[0])
+    if (
+        prefix is not None
+        and not prefix.level
+        and len(lines) > 1
+        and lines[0][:1] in "JFMASOND"
+        and _JUL_FIRST_LINE.match(lines[0]) is not None
+    ):
+        second = _JUL_LEVEL_LINE.match(lines[1])
+        if second is not None and normalize_level(second["level"]):
+            return LinePrefix(
+                level=normalize_level(second["level"]),
+                logger=prefix.logger,
+                message=second["message"].strip(),
+            )
+    return prefix
 
 
 def message_before(before: list[str], *, skip: Callable[[str], bool] | None = None) -> str:
@@ -279,13 +322,33 @@ def _first_match(patterns: tuple[LazyPattern, ...], line: str) -> LinePrefix | N
         logger = groups.get("logger") or ""
         if "brackets" in groups:
             logger, thread = match["logger"], _spring_thread(match["brackets"])
+        message = (groups.get("message") or "").strip()
+        if "," in logger or message[:1] == "[":
+            logger, message = _without_request_values(logger, message)
         return LinePrefix(
-            level=level,
-            logger=logger.strip(),
-            message=(groups.get("message") or "").strip(),
-            thread=thread.strip(),
+            level=level, logger=logger.strip(), message=message, thread=thread.strip()
         )
     return None
+
+
+def _without_request_values(logger: str, message: str) -> tuple[str, str]:
+    """Logger and message with a bracket of per-request values left out of both.
+
+    ``ERROR [service,<traceId>] payment.api: msg``: the bracket was read as the
+    logger, or leads the message; the name before the colon is the logger.
+    """
+    if "," in logger:
+        logger = ""
+    else:
+        bracket = _REQUEST_VALUES.match(message)
+        if bracket is None:
+            return logger, message
+        message = message[bracket.end() :]
+    if not logger:
+        named = _NAME_COLON.match(message)
+        if named is not None:
+            return named["logger"], named["message"].strip()
+    return logger, message
 
 
 def _spring_thread(brackets: str) -> str:
