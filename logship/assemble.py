@@ -67,6 +67,7 @@ class State(IntEnum):
     GO = 7  # after Go's "panic:": unindented function lines belong to it
     JUL = 8  # java.util.logging's date line: its "SEVERE: msg" line follows
     RUBY = 9  # after Ruby's "file.rb:12:in 'm': msg (Type)": message lines may follow
+    GO_STACK = 10  # after Go's "goroutine 1 [running]:": its function lines, not a new panic
 
 
 class LineKind(IntEnum):
@@ -84,6 +85,8 @@ class LineKind(IntEnum):
     GOROUTINE = 9  # Go's "goroutine 1 [running]:"
     JUL_DATE = 10  # java.util.logging SimpleFormatter: "Nov 24, 2026 10:23:08 AM cls method"
     RUBY_FRAME = 11  # Ruby's unindented "app.rb:12:in `m'" (headers, Logger backtraces)
+    GO_FUNC = 12  # Go's unindented function line: "main.main()", "panic({0x4a..., 0x4b...})"
+    FIELD = 13  # "sku: required": a line of a multi-line exception message
 
 
 # The order matters: the indented Python group traceback and the caret line are
@@ -120,7 +123,8 @@ _PATTERNS: tuple[tuple[LineKind, str], ...] = (
         ),
     ),
     (LineKind.GO_START, r"(?:panic|fatal error|runtime): "),
-    (LineKind.GOROUTINE, r"goroutine \d+ \["),
+    # Go 1.23+ with GOTRACEBACK=system: "goroutine 1 gp=0xc000002380 m=0 mp=0x5c5e40 [running]:".
+    (LineKind.GOROUTINE, r"goroutine \d+ (?:[a-z]+=\S+ )*\["),
     (LineKind.RUBY_FRAME, r"[\w./~-]*\.rb:\d+:in "),
     (
         LineKind.PY_SEPARATOR,
@@ -139,6 +143,7 @@ _PATTERNS: tuple[tuple[LineKind, str], ...] = (
                 r"Stack trace:",  # PHP
                 r"#\d+ ",  # PHP frames
                 r"Next (?:[\w\\]+\\)?[A-Z]\w*: ",  # PHP's chained exception
+                r"> File \"",  # loguru marks the frame that caught the exception
                 r"created by ",  # Go
                 r"Node\.js v\d",  # Node's trailer after an uncaught error
                 r"\}[\s,;)]*$",  # the end of util.inspect's error properties block
@@ -151,6 +156,13 @@ _PATTERNS: tuple[tuple[LineKind, str], ...] = (
         r"|[\w$]*(?:Error|Exception|Throwable)(?: \[[\w-]+\])?(?::\s|\s*$)",  # TypeError: x
     ),
     (LineKind.BLANK, r"\s*$"),
+    (
+        LineKind.GO_FUNC,
+        r"(?:[\w.~-]+/)*[\w~-]+\.[^\s(]*\(.*\)$|panic\(.*\)$"
+        r"|\.\.\.\d* ?(?:additional )?frames elided"
+        r"|exit status \d+$",  # "go run" reports the crashed program's exit
+    ),
+    (LineKind.FIELD, r"[\w.\[\]'\"-]+: \S"),
 )
 
 _LINE = re.compile("|".join(f"(?P<k{kind.value}>{pattern})" for kind, pattern in _PATTERNS))
@@ -217,16 +229,20 @@ def step(state: State, kind: LineKind, log_line: str) -> tuple[bool, State]:
     if kind is LineKind.HEADER:
         if state is State.PY_TB:
             return True, State.PY_EXC
+        if state is State.JUL:
+            return True, State.TRACE  # "java.lang.X: msg" right under the date line
         if state in (State.CARET, State.GO, State.PY_EXC, State.RUBY):
             return True, State.TRACE if state is State.CARET else state
         if state is State.LOG and _warn_or_above(log_line):
             return True, State.TRACE
         return False, State.TRACE
     if kind is LineKind.GO_START:
-        # One crash report: "runtime: ..." lines, then "fatal error: ...".
+        # One crash report: "runtime: ..." lines, then "fatal error: ...". Once a
+        # goroutine's stack has begun, "panic:" is the next crash (a restarted
+        # process), not part of this one.
         return state is State.GO, State.GO
     if kind is LineKind.GOROUTINE:
-        return is_open, State.GO
+        return is_open, State.GO_STACK
     if kind is LineKind.JUL_DATE:
         return False, State.JUL
     if kind is LineKind.RUBY_FRAME:
@@ -236,13 +252,19 @@ def step(state: State, kind: LineKind, log_line: str) -> tuple[bool, State]:
             state is State.LOG and _warn_or_above(log_line)
         )
         return joins, State.RUBY
-    # UNKNOWN: Python's final line ("KeyError: 'x'", "mod.Custom: msg") and the
-    # following lines of a multi-line exception message (Python, Ruby), Go's
-    # function lines, Node's "[UnhandledPromiseRejection: ...]"; anything else
-    # starts an entry.
+    # UNKNOWN, GO_FUNC, FIELD: Python's final line ("KeyError: 'x'", "mod.Custom:
+    # msg") and the following "key: value" lines of a multi-line exception
+    # message, Ruby's message lines, Go's function lines, the lines between
+    # "panic:" and the first goroutine, Node's "[UnhandledPromiseRejection:
+    # ...]"; anything else starts an entry: a plain line printed after a Python
+    # or Go trace (a supervisor's, the restarted process's) is not part of it.
     if state is State.PY_TB:
         return True, State.PY_EXC
-    if state in (State.PY_EXC, State.GO, State.RUBY):
+    if state is State.PY_EXC:
+        return kind is LineKind.FIELD, state if kind is LineKind.FIELD else State.LOG
+    if state is State.GO_STACK:
+        return kind is LineKind.GO_FUNC, state if kind is LineKind.GO_FUNC else State.LOG
+    if state in (State.GO, State.RUBY):
         return True, state
     if state is State.CARET:
         return True, State.TRACE
