@@ -1,0 +1,62 @@
+"""Formats in the wild (issue 13): every framework fixture, scored on both paths.
+
+``tests/formats/<name>/`` holds what a framework printed at its default console
+configuration and which lines form each entry; ``tests/parse/samples/`` holds
+the small programs the parser's unit tests use, in the same format. Each goes
+through the replay pipeline and through ``lambda_handler.handler`` (one
+CloudWatch payload holding the whole output as one stream), and must meet the
+issue's "done when" on both:
+
+- every error the format marks (a trace, or a level) is found as exactly one
+  error, with exactly its lines;
+- entries of one group (the two untyped errors, the two traces with one root
+  cause) share one fingerprint, and different groups have different ones;
+- the logger is found where the format prints one;
+- no INFO/WARN entry or noise line is reported as an error.
+
+An untyped error in a format that prints no level (bare ``console.error``,
+Django's default handler) cannot be told from any other line: it is counted
+as "not markable" in the table and scored nowhere. Run with ``-s`` to see the
+table; ``python tests/format_scores.py`` prints it for ``docs/formats.md``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from format_scores import FORMATS, Score, framework_names, score_framework, table
+
+SAMPLES = Path(__file__).parent / "parse" / "samples"
+CASES = [
+    *(pytest.param(FORMATS, name, id=f"formats/{name}") for name in framework_names(FORMATS)),
+    *(pytest.param(SAMPLES, name, id=f"samples/{name}") for name in framework_names(SAMPLES)),
+]
+
+
+def _failures(one: Score) -> str:
+    return f"{one.name} ({one.path}): " + "; ".join(one.problems)
+
+
+class TestFormats:
+    @pytest.mark.parametrize(("root", "name"), CASES)
+    def test_done_when(self, root: Path, name: str) -> None:
+        """Found once and exactly, pairs joined, roots apart, logger found, no false errors."""
+        replayed, handled = score_framework(name, root)
+        print()
+        print(table([(replayed, handled)]))
+        assert replayed.markable > 0
+        assert replayed.done, _failures(replayed)
+        assert handled.done, _failures(handled)
+
+    def test_fixtures_have_what_the_issue_asks(self) -> None:
+        """Each fixture holds INFO noise, an untyped pair and a traced pair with one root."""
+        from format_scores import load
+
+        for root, name in [(FORMATS, n) for n in framework_names(FORMATS)] + [
+            (SAMPLES, n) for n in framework_names(SAMPLES)
+        ]:
+            _lines, truth = load(name, root)
+            entries = truth["entries"]
+            assert any(not entry["error"] for entry in entries), name
+            assert any(entry["error"] for entry in entries), name
