@@ -1,0 +1,20 @@
+#!/bin/sh
+# logback at its documented default pattern: compiles PaymentController.java and runs it.
+# Needs a JDK 17 (javac, java) and Debian's logback + SLF4J jars:
+#   apt-get install -y openjdk-17-jdk-headless liblogback-java libslf4j-java
+# Network use is 127.0.0.1 only (a silent local ServerSocket).
+set -eu
+jars=/usr/share/java
+cp="$jars/slf4j-api.jar:$jars/logback-classic.jar:$jars/logback-core.jar"
+for jar in slf4j-api logback-classic logback-core; do
+    if [ ! -f "$jars/$jar.jar" ]; then
+        echo "run.sh: $jars/$jar.jar is missing: apt-get install -y liblogback-java libslf4j-java" >&2
+        exit 1
+    fi
+done
+build=$(mktemp -d)
+trap 'rm -rf "$build"' EXIT
+javac -d "$build" -cp "$cp" PaymentController.java
+export TZ=UTC
+version=$(dpkg-query -W -f='${source:Upstream-Version}' liblogback-java)
+java -cp "$build:$cp" -Dlogback.version="$version" -Dlogback.configurationFile=logback.xml com.example.payment.PaymentController
