@@ -14,7 +14,9 @@ for jar in slf4j-api logback-classic logback-core; do
 done
 build=$(mktemp -d)
 trap 'rm -rf "$build"' EXIT
-javac -d "$build" -cp "$cp" PaymentController.java
+# Packaged as a jar, the way a service ships (log4j2 prints the jar after each frame).
+javac -d "$build/classes" -cp "$cp" PaymentController.java
+jar cf "$build/payment-service.jar" -C "$build/classes" .
 export TZ=UTC
 version=$(dpkg-query -W -f='${source:Upstream-Version}' liblogback-java)
-java -cp "$build:$cp" -Dlogback.version="$version" -Dlogback.configurationFile=logback.xml com.example.payment.PaymentController
+java -cp "$build/payment-service.jar:$cp" -Dlogback.version="$version" -Dlogback.configurationFile=logback.xml com.example.payment.PaymentController
