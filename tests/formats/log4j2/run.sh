@@ -4,6 +4,10 @@
 #   apt-get install -y openjdk-17-jdk-headless liblog4j2-java
 # Network use is 127.0.0.1 only (a silent local ServerSocket).
 set -eu
+if ! command -v javac > /dev/null; then
+    echo "run.sh: javac is missing: apt-get install -y openjdk-17-jdk-headless" >&2
+    exit 1
+fi
 jars=/usr/share/java
 cp="$jars/log4j-api.jar:$jars/log4j-core.jar"
 for jar in log4j-api log4j-core; do

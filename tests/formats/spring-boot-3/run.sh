@@ -4,6 +4,10 @@
 #   apt-get install -y openjdk-17-jdk-headless liblogback-java libslf4j-java
 # Network use is 127.0.0.1 only (a silent local ServerSocket).
 set -eu
+if ! command -v javac > /dev/null; then
+    echo "run.sh: javac is missing: apt-get install -y openjdk-17-jdk-headless" >&2
+    exit 1
+fi
 jars=/usr/share/java
 cp="$jars/slf4j-api.jar:$jars/logback-classic.jar:$jars/logback-core.jar"
 for jar in slf4j-api logback-classic logback-core; do
