@@ -189,7 +189,7 @@ namespace Shop.Payments
             // Mono prints the unhandled exception as the process dies.
             Marker("begin {\"id\": \"unhandled-1\", \"error\": true, \"group\": \"unhandled-refused\", \"types\": "
                    + "[\"Shop.Payments.PaymentException\", \"System.Net.Http.HttpRequestException\", "
-                   + "\"System.Net.Sockets.SocketException\"], \"logger\": null, \"level_marks_error\": false}");
+                   + "\"System.Net.Sockets.SocketException\"], \"logger\": null, \"level_marks_error\": true}");
             service.SettleAsync(77).GetAwaiter().GetResult();
         }
     }
