@@ -107,9 +107,14 @@ def parse_record(record: LogRecord, config: Config) -> ParsedError | None:
             return None
         structured = structured_line(data, level)
     if structured is not None:
-        level, message, logger = structured.level, structured.message, structured.logger
+        level, message = structured.level, structured.message
         service_field, context = structured.service, structured.context
+        # winston's documented idiom names the logger in defaultMeta's "service".
+        logger = structured.logger or service_field
         trace_text = structured.stack
+        if structured.error_text and not trace_text:
+            # Go's convention: "msg: err". The error's text tells one failure from another.
+            message = f"{message}: {structured.error_text}" if message else structured.error_text
     else:
         prefix = parse_head(record.lines)
         level = prefix.level if prefix else ""
@@ -117,10 +122,13 @@ def parse_record(record: LogRecord, config: Config) -> ParsedError | None:
         # 'Exception in thread "main" ...'): the trace supplies the message then.
         message = prefix.message if prefix else ""
         logger = prefix.logger if prefix else ""
+        trace_text = text
+        if message.endswith("}"):
+            message, trace_text, meta_logger = _trailing_meta(message, text)
+            logger = logger or meta_logger
         # The request context is looked for only once the record proves to be an
         # error: its patterns cost more than the rest of rejecting an INFO line.
         service_field, context = "", None
-        trace_text = text
 
     if level and level_rank(level) < minimum:
         return None
@@ -156,6 +164,25 @@ def parse_record(record: LogRecord, config: Config) -> ParsedError | None:
         chain=trace.chain if trace else (),
         related=trace.related if trace else (),
         context=context if context else RequestContext(),
+    )
+
+
+def _trailing_meta(message: str, text: str) -> tuple[str, str, str]:
+    """A message without the JSON object winston's ``simple`` format puts after it.
+
+    ``error: payment failed for order 1001 {"service":"x","stack":"Error: ..."}``:
+    the message, the object's ``stack`` as the trace text (else the record's
+    text) and its ``service``, winston's documented name of the logger.
+    """
+    start = message.find(' {"')
+    meta = json_object(message[start:]) if start >= 0 else None
+    if meta is None:
+        return message, text, ""
+    stack, service = meta.get("stack"), meta.get("service")
+    return (
+        message[:start].rstrip(),
+        stack if isinstance(stack, str) and stack else text,
+        service if isinstance(service, str) else "",
     )
 
 

@@ -205,6 +205,9 @@ _JUL_FIRST_LINE = LazyPattern(
 _JUL_LEVEL_LINE = LazyPattern(r"(?P<level>[A-Z]+): (?P<message>.*)$")
 # Python's logging default: "ERROR:root:msg" (no space in the logger name).
 _LEVEL_COLON_LOGGER = LazyPattern(r"(?P<level>[A-Z]+):(?P<logger>[\w.-]+):(?P<message>.*)$")
+# winston's ``simple`` format: "error: msg {json meta}", the level in lower case.
+# winston's npm levels only: "panic: ..." is Go's crash, not a level word.
+_LOWER_LEVEL_COLON = LazyPattern(r"(?P<level>error|warn|info|verbose|debug): (?P<message>.*)$")
 # A bare upper-case level: "ERROR msg", "SEVERE: msg", "ERROR:    msg" (uvicorn).
 _LEVEL_FIRST = LazyPattern(r"(?P<level>[A-Z]+)(?::\s*|\s+)(?P<message>.*)$")
 # logfmt: a line that starts with key=value; the keys are looked up afterwards.
@@ -223,6 +226,7 @@ _CORRELATION = LazyPattern(r"[0-9a-f]{16,32}-[0-9a-f]{16}")
 _LOGFMT_LEVEL_KEYS = ("level", "lvl", "severity", "log.level")
 _LOGFMT_MESSAGE_KEYS = ("msg", "message")
 _LOGFMT_LOGGER_KEYS = ("logger", "component", "module", "name")
+_LOGFMT_ERROR_KEYS = ("err", "error")  # slog's and logrus' error attributes
 
 # Lines above a trace read for its log message: the log call's line and what it wrapped.
 _MAX_LINES_BEFORE = 20
@@ -379,6 +383,11 @@ def _letter_led(line: str) -> LinePrefix | None:
                 logger=match["logger"],
                 message=match["message"].strip(),
             )
+        match = _LOWER_LEVEL_COLON.match(line)
+        if match is not None and normalize_level(match["level"]):
+            return LinePrefix(
+                level=normalize_level(match["level"]), logger="", message=match["message"].strip()
+            )
     elif len(line) > 1:
         second = line[1]
         if second == ",":
@@ -419,6 +428,10 @@ def _logfmt(line: str) -> LinePrefix | None:
         return None
     message = next((_unquote(pairs[k]) for k in _LOGFMT_MESSAGE_KEYS if k in pairs), "")
     logger = next((_unquote(pairs[k]) for k in _LOGFMT_LOGGER_KEYS if k in pairs), "")
+    error = next((_unquote(pairs[k]) for k in _LOGFMT_ERROR_KEYS if k in pairs), "")
+    if error:
+        # Go's convention: "msg: err". The error's text tells one failure from another.
+        message = f"{message}: {error}" if message else error
     return LinePrefix(level=level, logger=logger, message=message)
 
 

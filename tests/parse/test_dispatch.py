@@ -212,3 +212,51 @@ class TestLanguagePrefilters:
         """Fixture lines of every runtime, shuffled and joined by any line break: same result."""
         text = separator.join(lines)
         assert module.parse(text) == module._parse(text)  # type: ignore[attr-defined]
+
+
+FORMATS = Path(__file__).parent.parent / "formats"
+
+
+def _format_line(name: str, number: int) -> str:
+    """Line ``number`` (0-based) of what a framework printed (``tests/formats``)."""
+    return (FORMATS / name / "output.log").read_text(encoding="utf-8").splitlines()[number]
+
+
+class TestFormatsInTheWild:
+    """Records of the issue 13 framework fixtures (``tests/formats``)."""
+
+    def test_winston_simple_stack_in_trailing_json(self) -> None:
+        """winston 'simple': 'error: msg {json}', the stack in the JSON, the service the logger."""
+        line = next(
+            text
+            for text in (FORMATS / "winston-simple" / "output.log").read_text().splitlines()
+            if text.startswith("error: ") and '"stack"' in text
+        )
+        error = parse_record(_record(line), Config())
+        assert error is not None
+        assert [exc.type for exc in error.chain][:1] == ["Error"]
+        assert error.logger == "payment-service"
+        assert "{" not in error.message
+
+    def test_winston_simple_info_is_not_an_error(self) -> None:
+        """'info: msg {json}' is an INFO line."""
+        assert parse_record(_record(_format_line("winston-simple", 0)), Config()) is None
+
+    @pytest.mark.parametrize(("name", "number"), [("go-slog-text", 5), ("go-slog-json", 5)])
+    def test_go_error_attribute_joins_the_message(self, name: str, number: int) -> None:
+        """slog's 'err' attribute is part of the message: Go's 'msg: err'."""
+        error = parse_record(_record(_format_line(name, number)), Config())
+        assert error is not None
+        assert error.message.startswith("payment failed: charge order 1001: ")
+        assert error.message.endswith("i/o timeout")
+
+    def test_winston_json_service_is_the_logger(self) -> None:
+        """winston's defaultMeta {service} names the logger when no logger field does."""
+        line = next(
+            text
+            for text in (FORMATS / "winston-json" / "output.log").read_text().splitlines()
+            if '"level":"error"' in text
+        )
+        error = parse_record(_record(line), Config())
+        assert error is not None
+        assert error.logger == "payment-service"
