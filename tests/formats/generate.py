@@ -103,8 +103,10 @@ def generate(directory: Path) -> None:
 
 
 def main(names: list[str]) -> None:
-    directories = [HERE / name for name in names] if names else sorted(
-        path.parent for path in HERE.glob("*/run.sh")
+    directories = (
+        [HERE / name for name in names]
+        if names
+        else sorted(path.parent for path in HERE.glob("*/run.sh"))
     )
     for directory in directories:
         generate(directory)
