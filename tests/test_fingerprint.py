@@ -27,12 +27,15 @@ def _error(
     message: str = "",
     logger: str = "",
     lineno: int = 42,
+    frames: tuple[Frame, ...] | None = None,
 ) -> ParsedError:
     exceptions = tuple(
         ExceptionInfo(
             type=type_,
             message=msg,
-            frames=(Frame("handle", "com.shop.Order", "Order.java", lineno, in_app=True),),
+            frames=(Frame("handle", "com.shop.Order", "Order.java", lineno, in_app=True),)
+            if frames is None
+            else frames,
             relation=Relation.CAUSE if index else None,
         )
         for index, (type_, msg) in enumerate(chain)
@@ -77,11 +80,44 @@ class TestDefaultFingerprint:
         after = _error((RUNTIME, "x"), (TIMEOUT, "t"), lineno=57)
         assert default_fingerprint(before) == default_fingerprint(after)
 
-    def test_generic_root_cause_adds_its_message_template(self) -> None:
-        """`new Error(...)` tells nothing by its type: its masked message joins the key."""
-        first = _error(("Error", "Cart 42 is locked"))
-        second = _error(("Error", "Cart 97 is locked"))
-        other = _error(("Error", "Inventory service unavailable"))
+    def test_generic_root_cause_adds_the_place_it_was_raised(self) -> None:
+        """A generic root with in-app frames: the innermost in-app function joins the key.
+
+        The messages differ by a status word no mask knows: one code path, one issue.
+        """
+        frames = (
+            Frame("dispatch", "org.springframework.web.FrameworkServlet", in_app=False),
+            Frame("cancel", "com.shop.OrderController", "OrderController.java", 30, in_app=True),
+            Frame("cancel", "com.shop.OrderService", "OrderService.java", 88, in_app=True),
+            Frame("check", "com.google.common.base.Preconditions", in_app=False),
+        )
+        state = "java.lang.IllegalStateException"
+        keys = {
+            default_fingerprint(
+                _error((state, f"cannot be cancelled in status {word}"), frames=frames)
+            )
+            for word in ("REFUNDED", "DELIVERED", "CANCELLED")
+        }
+        assert keys == {("order-service", state, state, "at com.shop.OrderService.cancel")}
+
+    def test_generic_root_raised_elsewhere_is_another_issue(self) -> None:
+        """Two generic errors raised in two functions are two issues."""
+        here = _error(("Error", "x"), frames=(Frame("reserve", "cart", in_app=True),))
+        there = _error(("Error", "x"), frames=(Frame("charge", "payment", in_app=True),))
+        assert default_fingerprint(here) != default_fingerprint(there)
+
+    def test_generic_root_place_ignores_line_numbers(self) -> None:
+        """The place is a function, never a line: a redeploy keeps the issue."""
+        before = _error(("Error", "a"), lineno=10)
+        after = _error(("Error", "b"), lineno=99)
+        assert default_fingerprint(before) == default_fingerprint(after)
+
+    def test_generic_root_without_in_app_frames_adds_its_message_template(self) -> None:
+        """Without in-app frames `new Error(...)` has only its masked message to tell it by."""
+        library = (Frame("emit", "node:events", in_app=False),)
+        first = _error(("Error", "Cart 42 is locked"), frames=library)
+        second = _error(("Error", "Cart 97 is locked"), frames=())
+        other = _error(("Error", "Inventory service unavailable"), frames=library)
         assert default_fingerprint(first) == default_fingerprint(second)
         assert default_fingerprint(first) != default_fingerprint(other)
         assert default_fingerprint(first)[-1] == "Cart <NUM> is locked"
