@@ -215,8 +215,12 @@ _LOGFMT_START = LazyPattern(r"[\w.]+=")
 _LOGFMT_PAIR = LazyPattern(r'([\w.]+)=("(?:[^"\\]|\\.)*"|\S*)')
 
 # A bracket of per-request values ("[payment-service,<traceId>,<spanId>]",
-# "[service,<traceId>]"): a logger name never holds a comma.
-_REQUEST_VALUES = LazyPattern(r"\[([^\[\]]*,[^\[\]]*)\]\s*")
+# "[service,<traceId>]": a logger name never holds a comma) or Rails' request
+# id tag ("[6aebd13d-9746-41a5-8dad-b342b7fad53f]").
+_REQUEST_VALUES = LazyPattern(
+    r"\[(?:[^\[\]]*,[^\[\]]*|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
+    r"[0-9a-fA-F]{12})\]\s*"
+)
 # "logger: msg" after such a bracket; a dotted or module-like name, no spaces.
 _NAME_COLON = LazyPattern(r"(?P<logger>[A-Za-z_$][\w.$-]*):\s+(?P<message>.*)$")
 
@@ -335,11 +339,12 @@ def _first_match(patterns: tuple[LazyPattern, ...], line: str) -> LinePrefix | N
     return None
 
 
-def _without_request_values(logger: str, message: str) -> tuple[str, str]:
+def _without_request_values(logger: str, message: str, *, named: bool = True) -> tuple[str, str]:
     """Logger and message with a bracket of per-request values left out of both.
 
     ``ERROR [service,<traceId>] payment.api: msg``: the bracket was read as the
-    logger, or leads the message; the name before the colon is the logger.
+    logger, or leads the message; the name before the colon is the logger
+    (when ``named``: a layout that prints its logger elsewhere has none there).
     """
     if "," in logger:
         logger = ""
@@ -348,10 +353,10 @@ def _without_request_values(logger: str, message: str) -> tuple[str, str]:
         if bracket is None:
             return logger, message
         message = message[bracket.end() :]
-    if not logger:
-        named = _NAME_COLON.match(message)
-        if named is not None:
-            return named["logger"], named["message"].strip()
+    if not logger and named:
+        found = _NAME_COLON.match(message)
+        if found is not None:
+            return found["logger"], found["message"].strip()
     return logger, message
 
 
@@ -393,10 +398,11 @@ def _letter_led(line: str) -> LinePrefix | None:
         if second == ",":
             match = _RUBY.match(line)
             if match is not None and normalize_level(match["level"]):
+                logger, message = match["logger"].strip(), match["message"].strip()
+                if message[:1] == "[":
+                    logger, message = _without_request_values(logger, message, named=False)
                 return LinePrefix(
-                    level=normalize_level(match["level"]),
-                    logger=match["logger"].strip(),
-                    message=match["message"].strip(),
+                    level=normalize_level(match["level"]), logger=logger, message=message
                 )
         elif second.isdigit():
             match = _KLOG.match(line)
