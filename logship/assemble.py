@@ -87,6 +87,10 @@ class LineKind(IntEnum):
     RUBY_FRAME = 11  # Ruby's unindented "app.rb:12:in `m'" (headers, Logger backtraces)
     GO_FUNC = 12  # Go's unindented function line: "main.main()", "panic({0x4a..., 0x4b...})"
     FIELD = 13  # "sku: required": a line of a multi-line exception message
+    TAGGED = 14  # Rails' TaggedLogging: "[<request uuid>] ..." continues a tagged message
+    MONO_FATAL = (
+        15  # Mono's "[ERROR] FATAL UNHANDLED EXCEPTION: ..." after its "Unhandled Exception:"
+    )
 
 
 # The order matters: the indented Python group traceback and the caret line are
@@ -99,6 +103,8 @@ _PATTERNS: tuple[tuple[LineKind, str], ...] = (
     ),
     (LineKind.CARET, r"[ \t]+[~^]+[ \t]*$"),
     (LineKind.JUL_DATE, r"[A-Z][a-z]{2} \d{1,2}, \d{4} \d{1,2}:\d{2}:\d{2} [AP]M "),
+    # Before START, which takes "[ERROR]" for a log prefix.
+    (LineKind.MONO_FATAL, r"\[ERROR\] FATAL UNHANDLED EXCEPTION: "),
     (
         LineKind.START,
         "|".join(
@@ -122,6 +128,10 @@ _PATTERNS: tuple[tuple[LineKind, str], ...] = (
             )
         ),
     ),
+    (
+        LineKind.TAGGED,
+        r"\[[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\] ",
+    ),
     (LineKind.GO_START, r"(?:panic|fatal error|runtime): "),
     # Go 1.23+ with GOTRACEBACK=system: "goroutine 1 gp=0xc000002380 m=0 mp=0x5c5e40 [running]:".
     (LineKind.GOROUTINE, r"goroutine \d+ (?:[a-z]+=\S+ )*\["),
@@ -143,7 +153,12 @@ _PATTERNS: tuple[tuple[LineKind, str], ...] = (
                 r"Stack trace:",  # PHP
                 r"#\d+ ",  # PHP frames
                 r"Next (?:[\w\\]+\\)?[A-Z]\w*: ",  # PHP's chained exception
+                r"Next exception '",  # PHP 5's
                 r"> File \"",  # loguru marks the frame that caught the exception
+                r"--- End of stack trace from previous location",  # .NET async
+                r"\[stacktrace\]$",  # Monolog's LineFormatter (Laravel)
+                r"\[previous exception\] ",
+                r"\"\}\s*$",  # the end of Monolog's JSON context around the stack trace
                 r"created by ",  # Go
                 r"Node\.js v\d",  # Node's trailer after an uncaught error
                 r"\}[\s,;)]*$",  # the end of util.inspect's error properties block
@@ -182,6 +197,9 @@ _LEVEL_WORD = re.compile(
     r"config|verbose))\b|^[EFW], \["
 )
 _LEVEL_SCAN = 120  # the level sits in the prefix; the message may say "error" anyway
+# Lines without a log prefix that announce the trace below them: Django's
+# django.request message under its default handler (no format, no level).
+_ANNOUNCES_TRACE = ("Internal Server Error: ",)
 
 
 def classify(line: str) -> LineKind:
@@ -192,6 +210,8 @@ def classify(line: str) -> LineKind:
 
 def _warn_or_above(first_line: str) -> bool:
     """Whether a log line's level says a trace may follow it (WARN and above)."""
+    if first_line.startswith(_ANNOUNCES_TRACE):
+        return True
     if _LINE.match(first_line) is None or first_line.startswith("{"):
         return False  # not a log prefix, or a JSON entry (complete in itself)
     match = _LEVEL_WORD.search(first_line, 0, _LEVEL_SCAN)
@@ -205,6 +225,12 @@ def step(state: State, kind: LineKind, log_line: str) -> tuple[bool, State]:
     follows a log line (state ``LOG``): it joins only at WARN and above.
     """
     is_open = state is not State.NONE
+    if kind is LineKind.MONO_FATAL:
+        # Mono prints an unhandled exception twice: "Unhandled Exception:" and
+        # the trace, then "[ERROR] FATAL UNHANDLED EXCEPTION:" and the trace again.
+        return state is State.TRACE, State.TRACE
+    if kind is LineKind.TAGGED:
+        return is_open, State.TRACE if is_open else State.LOG
     if kind is LineKind.START:
         if state is State.JUL and _JUL_LEVEL.match(log_line) is None:
             return True, State.LOG  # "SEVERE: msg" under its date line

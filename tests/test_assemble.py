@@ -30,10 +30,9 @@ ERROR = "2024-05-01 12:00:00,002 ERROR [shop.api] request failed"
 LIMITS = AssemblyLimits()
 
 # Fixtures whose output holds more than one entry: the first line of each later one.
+# (Mono prints an unhandled exception twice, "Unhandled Exception:" and "[ERROR]
+# FATAL UNHANDLED EXCEPTION:": one crash, one entry.)
 SPLITS: dict[str, tuple[str, ...]] = {
-    "dotnet/mono_null_reference.txt": ("[ERROR] FATAL UNHANDLED EXCEPTION",),
-    "dotnet/mono_unhandled_inner.txt": ("[ERROR] FATAL UNHANDLED EXCEPTION",),
-    "dotnet/mono_async_rethrow.txt": ("[ERROR] FATAL UNHANDLED EXCEPTION",),
     "go/log_panic.txt": ("panic:",),  # log.Panicf: its log line, then the panic
     "node/error_code.txt": ("Error: ENOENT",),  # two console.error calls
 }
@@ -125,6 +124,12 @@ class TestClassify:
             ("sku: required", LineKind.FIELD),
             ("main.main()", LineKind.GO_FUNC),
             ("listening on :8080", LineKind.UNKNOWN),
+            ("[6aebd13d-9746-41a5-8dad-b342b7fad53f] app.rb:64:in `x'", LineKind.TAGGED),
+            ("[ERROR] FATAL UNHANDLED EXCEPTION: System.Exception: x", LineKind.MONO_FATAL),
+            ("--- End of stack trace from previous location ---", LineKind.CONTINUATION),
+            ("[stacktrace]", LineKind.CONTINUATION),
+            ("[previous exception] [object] (X(code: 0): y at /a.php:1)", LineKind.CONTINUATION),
+            ("Next exception 'LogicException' with message 'x' in /a.php:3", LineKind.CONTINUATION),
             ("goroutine 1 gp=0x1bd99cc21e0 m=0 mp=0x5884a0 [running]:", LineKind.GOROUTINE),
         ],
     )
