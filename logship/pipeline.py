@@ -158,8 +158,8 @@ def errors(items: Iterable[Item], config: Config, report: RunReport) -> Iterator
     their records would have been: the report is the same either way.
     """
     lane = _fast_lane(config)
-    records: Iterator[LogRecord] = assemble(
-        _count_inputs(items, report), config.assembly, fast_lane=lane
+    records: Iterator[LogRecord] = _split_crashes(
+        assemble(_count_inputs(items, report), config.assembly, fast_lane=lane)
     )
     for record in records:
         if lane is not None and lane.count:
@@ -174,6 +174,15 @@ def errors(items: Iterable[Item], config: Config, report: RunReport) -> Iterator
         yield fingerprint(error, config.masks)
     if lane is not None:
         _drain(lane, report)
+
+
+def _split_crashes(records: Iterator[LogRecord]) -> Iterator[LogRecord]:
+    """Records, with a log line and the uncaught crash joined to it apart (see split_uncaught)."""
+    for record in records:
+        if len(record.lines) > 2 and record.lines[1][:1] == "T":
+            yield from parse.split_uncaught(record)
+        else:
+            yield record
 
 
 def _drain(lane: FastLane, report: RunReport) -> None:

@@ -28,7 +28,7 @@ from fnmatch import fnmatchcase
 from types import ModuleType
 
 from logship.config import Config
-from logship.parse.line import LEVEL_NAMES, LEVELS, STAMP, parse_head
+from logship.parse.line import LEVEL_NAMES, LEVELS, STAMP, parse_head, parse_prefix
 from logship.parse.structured import json_object, level_of, structured_line
 from logship.records import ExceptionInfo, Frame, LogRecord, ParsedError, RequestContext, Trace
 
@@ -89,6 +89,43 @@ def find_trace(text: str) -> Trace | None:
         if trace is not None and trace.chain:
             return trace
     return None
+
+
+_TRACEBACK = "Traceback (most recent call last):"
+# The first frame of an uncaught exception's traceback: the program's top level.
+_TOP_LEVEL_FRAMES = (", in <module>", 'File "<frozen runpy>"')
+
+
+def split_uncaught(record: LogRecord) -> tuple[LogRecord, ...]:
+    """``record`` as the log line and the uncaught Python crash that its assembly joined.
+
+    ``ERROR:shop:ledger unreachable`` followed by the interpreter's own
+    ``Traceback`` reads the same as ``logger.exception``'s output, and the
+    assembler joins them. The traceback tells: an exception that reached the
+    interpreter starts at the program's top level (``<module>``, or runpy for
+    ``python -m``), while a logged one starts where it was caught. A record
+    whose second line opens a traceback whose outermost block starts at the
+    top level is split in two, one line per event. The price: an exception
+    logged by ``logger.exception`` at module level is split the same way (two
+    errors, the log line's and the trace's). Loguru's tracebacks (a blank
+    line under the header) are never split: it prints frames above the catch.
+    """
+    lines = record.lines
+    if len(lines) < 3 or lines[1] != _TRACEBACK or len(record.event_ids) != len(lines):
+        return (record,)
+    outermost = max(index for index, line in enumerate(lines) if line == _TRACEBACK)
+    first_frame = lines[outermost + 1] if outermost + 1 < len(lines) else ""
+    if not first_frame.startswith('  File "') or not any(
+        marker in first_frame for marker in _TOP_LEVEL_FRAMES
+    ):
+        return (record,)
+    prefix = parse_prefix(lines[0])
+    if prefix is None or not prefix.level:
+        return (record,)
+    return (
+        replace(record, event_ids=record.event_ids[:1], lines=lines[:1]),
+        replace(record, event_ids=record.event_ids[1:], lines=lines[1:]),
+    )
 
 
 def parse_record(record: LogRecord, config: Config) -> ParsedError | None:

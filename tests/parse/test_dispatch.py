@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from logship.config import Config, ServiceMapping
-from logship.parse import find_trace, go, parse_record, php, python, ruby, service_name
+from logship.parse import (
+    find_trace,
+    go,
+    parse_record,
+    php,
+    python,
+    ruby,
+    service_name,
+    split_uncaught,
+)
 from logship.parse._limits import MAX_EXCEPTIONS
 from logship.records import LogRecord
 
@@ -260,3 +270,65 @@ class TestFormatsInTheWild:
         error = parse_record(_record(line), Config())
         assert error is not None
         assert error.logger == "payment-service"
+
+
+def _lines_record(lines: list[str]) -> LogRecord:
+    """A record of one event per line."""
+    return LogRecord(
+        log_group="/ecs/payment-service",
+        log_stream="ecs/payment/1",
+        owner="123456789012",
+        region="eu-west-1",
+        timestamp=1_700_000_000_000,
+        event_ids=tuple(str(i) for i in range(len(lines))),
+        lines=tuple(lines),
+    )
+
+
+def _format_lines(name: str, first: int, last: int) -> list[str]:
+    lines = (FORMATS / name / "output.log").read_text(encoding="utf-8").splitlines()
+    return lines[first : last + 1]
+
+
+class TestSplitUncaught:
+    """An ERROR line and the uncaught Python crash the assembler joined to it."""
+
+    def test_crash_after_an_error_line_is_split(self) -> None:
+        """python-basicconfig: the untyped ERROR line, then the interpreter's traceback."""
+        lines = _format_lines("python-basicconfig", 54, 68)
+        head, crash = split_uncaught(_lines_record(lines))
+        assert head.lines == (lines[0],)
+        assert head.event_ids == ("0",)
+        assert crash.lines == tuple(lines[1:])
+        assert crash.event_ids[0] == "1"
+
+    def test_logged_trace_is_not_split(self) -> None:
+        """logger.exception inside a function: the traceback starts where it was caught."""
+        lines = _format_lines("python-basicconfig", 38, 52)
+        assert lines[1] == "Traceback (most recent call last):"
+        record = _lines_record(lines)
+        assert split_uncaught(record) == (record,)
+
+    def test_loguru_trace_is_not_split(self) -> None:
+        """loguru prints frames above the catch (from <module>), with a blank line first."""
+        text = (Path(__file__).parent / "samples" / "loguru" / "output.log").read_text()
+        lines = text.splitlines()[4:53]
+        record = _lines_record(lines)
+        assert split_uncaught(record) == (record,)
+
+    def test_module_level_logger_exception_is_split_too(self) -> None:
+        """The trade-off: logger.exception at module level reads like a crash and is split."""
+        lines = [
+            "ERROR:jobs:nightly settlement failed",
+            "Traceback (most recent call last):",
+            '  File "/app/job.py", line 12, in <module>',
+            "    main()",
+            "ValueError: bad amount",
+        ]
+        assert len(split_uncaught(_lines_record(lines))) == 2
+
+    def test_multi_line_events_are_never_split(self) -> None:
+        """Without one event per line the split could not say which event is which."""
+        lines = _format_lines("python-basicconfig", 54, 68)
+        record = replace(_lines_record(lines), event_ids=("0",))
+        assert split_uncaught(record) == (record,)
