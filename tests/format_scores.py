@@ -255,11 +255,18 @@ def score(name: str, path: str, truth: dict[str, Any], found: list[Found]) -> Sc
     for group, keys in fingerprints.items():
         for key in keys:
             owners.setdefault(key, set()).add(group)
+    printed_types = {
+        entry["group"]: tuple(entry.get("types") or ()) for entry in entries if markable(entry)
+    }
     for key, groups in owners.items():
         # A format that drops the cause chain prints the same thing for both roots
-        # (truth's "root_cause_printed": false): nothing could tell them apart.
+        # (truth's "root_cause_printed": false, or the same printed types, as
+        # Ruby's Logger prints only the outer exception): nothing tells them apart.
         told = [group for group in groups if group not in unprinted]
-        if len(groups) > 1 and len(told) > 1:
+        same_types = len({printed_types[group] for group in groups}) == 1 and all(
+            printed_types[group] for group in groups
+        )
+        if len(groups) > 1 and len(told) > 1 and not same_types:
             result.apart = False
             result.problems.append(f"groups {sorted(groups)} share {key}")
         elif len(groups) > 1:

@@ -405,3 +405,19 @@ class TestCircularReference:
             "java.lang.RuntimeException",
             "java.lang.IllegalStateException",
         ]
+
+
+class TestNestedExceptionIs:
+    """``java.rmi.RemoteException`` (``tests/parse/samples/java-rmi``, OpenJDK 17)."""
+
+    def test_nested_message_line_is_not_a_frame_and_the_cause_is_read(self) -> None:
+        """'; nested exception is:' and its indented line stay in the message; the root is found."""
+        text = (Path(__file__).parent / "samples" / "java-rmi" / "trace.txt").read_text()
+        trace = java.parse(text)
+        assert trace is not None
+        assert [exc.type for exc in trace.chain] == [
+            "java.rmi.RemoteException",
+            "java.net.SocketTimeoutException",
+        ]
+        assert trace.chain[0].message.startswith("ledger call failed for order 1003; nested")
+        assert [frame.function for frame in trace.chain[0].frames] == ["main"]
