@@ -165,8 +165,9 @@ _GO_LOG = LazyPattern(
     rf"(?:\[?{_LEVEL}\]?:?\s+)?(?P<message>.*)$"
 )
 # Anything else led by a timestamp: "<date> [pid] [LEVEL] msg", "<date> LEVEL: msg".
+# structlog's console renderer pads the level inside its bracket: "[error    ]".
 _STAMP_GENERIC = LazyPattern(
-    rf"{STAMP}\s+(?:\[[^\]]*\]\s+)??(?:(?P<logger>[\w.-]+)\.)?\[?{_LEVEL}\]?:?"
+    rf"{STAMP}\s+(?:\[[^\]]*\]\s+)??(?:(?P<logger>[\w.-]+)\.)?\[?{_LEVEL}(?:\s*\])?:?"
     r"(?:\s+(?P<message>.*))?$"
 )
 # The Python Lambda runtime: "[ERROR]\t<time>\t<request id>\tmsg".

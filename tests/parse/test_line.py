@@ -138,6 +138,13 @@ class TestIssue13Samples:
         assert prefix is not None
         assert prefix.level == "info"
 
+    def test_structlog_console_padded_level(self) -> None:
+        """structlog's '[error    ]': the bracket and its padding are not in the message."""
+        prefix = parse_prefix(sample_lines("structlog-console")[2])
+        assert prefix == LinePrefix(
+            level="error", logger="", message="payment declined for order 8812 user alice"
+        )
+
     def test_jul_level_on_the_second_line(self) -> None:
         """java.util.logging: the date line names the class, the next line the level."""
         lines = sample_lines("jul")
