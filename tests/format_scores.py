@@ -310,7 +310,10 @@ def table(scores: Sequence[tuple[Score, Score]]) -> str:
                 elif attribute == "pairs_joined":
                     values.append(_ratio(one.pairs_joined, one.pairs))
                 elif attribute == "apart":
-                    values.append("yes" if one.apart else "no")
+                    if one.notes and one.apart:
+                        values.append("n/a: root not printed")
+                    else:
+                        values.append("yes" if one.apart else "no")
                 elif attribute == "loggers_found":
                     values.append(_ratio(one.loggers_found, one.loggers))
                 else:
