@@ -93,7 +93,8 @@ DEFAULT_MASKS: tuple[MaskInstruction, ...] = (
     MaskInstruction(
         "NAME",
         r"(?i)(\b(?:user(?:name)?|customer|member|login|account)\s+)"
-        r"(?!(?:not|is|was|has|had|with|for|from|to|in|the|a|an)\b)[A-Za-z][\w.@-]*",
+        # A word, not a name: "user not found". Whole words only: "a.smith" is a name.
+        r"(?!(?:not|is|was|has|had|with|for|from|to|in|the|a|an)(?:\s|$))[A-Za-z][\w.@-]*",
         "user|customer|member|login|account",
     ),
     MaskInstruction(
