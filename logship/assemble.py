@@ -77,6 +77,7 @@ class State(IntEnum):
     GO = 7  # after Go's "panic:": unindented function lines belong to it
     JUL = 8  # java.util.logging's date line: its "SEVERE: msg" line follows
     RUBY = 9  # after Ruby's "file.rb:12:in 'm': msg (Type)": message lines may follow
+    GO_STACK = 10  # after Go's "goroutine 1 [running]:": its function lines, not a new panic
 
 
 class LineKind(IntEnum):
@@ -94,6 +95,12 @@ class LineKind(IntEnum):
     GOROUTINE = 9  # Go's "goroutine 1 [running]:"
     JUL_DATE = 10  # java.util.logging SimpleFormatter: "Nov 24, 2026 10:23:08 AM cls method"
     RUBY_FRAME = 11  # Ruby's unindented "app.rb:12:in `m'" (headers, Logger backtraces)
+    GO_FUNC = 12  # Go's unindented function line: "main.main()", "panic({0x4a..., 0x4b...})"
+    FIELD = 13  # "sku: required": a line of a multi-line exception message
+    TAGGED = 14  # Rails' TaggedLogging: "[<request uuid>] ..." continues a tagged message
+    MONO_FATAL = (
+        15  # Mono's "[ERROR] FATAL UNHANDLED EXCEPTION: ..." after its "Unhandled Exception:"
+    )
 
 
 # The order matters: the indented Python group traceback and the caret line are
@@ -106,6 +113,8 @@ _PATTERNS: tuple[tuple[LineKind, str], ...] = (
     ),
     (LineKind.CARET, r"[ \t]+[~^]+[ \t]*$"),
     (LineKind.JUL_DATE, r"[A-Z][a-z]{2} \d{1,2}, \d{4} \d{1,2}:\d{2}:\d{2} [AP]M "),
+    # Before START, which takes "[ERROR]" for a log prefix.
+    (LineKind.MONO_FATAL, r"\[ERROR\] FATAL UNHANDLED EXCEPTION: "),
     (
         LineKind.START,
         "|".join(
@@ -129,8 +138,13 @@ _PATTERNS: tuple[tuple[LineKind, str], ...] = (
             )
         ),
     ),
+    (
+        LineKind.TAGGED,
+        r"\[[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\] ",
+    ),
     (LineKind.GO_START, r"(?:panic|fatal error|runtime): "),
-    (LineKind.GOROUTINE, r"goroutine \d+ \["),
+    # Go 1.23+ with GOTRACEBACK=system: "goroutine 1 gp=0xc000002380 m=0 mp=0x5c5e40 [running]:".
+    (LineKind.GOROUTINE, r"goroutine \d+ (?:[a-z]+=\S+ )*\["),
     (LineKind.RUBY_FRAME, r"[\w./~-]*\.rb:\d+:in "),
     (
         LineKind.PY_SEPARATOR,
@@ -149,6 +163,12 @@ _PATTERNS: tuple[tuple[LineKind, str], ...] = (
                 r"Stack trace:",  # PHP
                 r"#\d+ ",  # PHP frames
                 r"Next (?:[\w\\]+\\)?[A-Z]\w*: ",  # PHP's chained exception
+                r"Next exception '",  # PHP 5's
+                r"> File \"",  # loguru marks the frame that caught the exception
+                r"--- End of stack trace from previous location",  # .NET async
+                r"\[stacktrace\]$",  # Monolog's LineFormatter (Laravel)
+                r"\[previous exception\] ",
+                r"\"\}\s*$",  # the end of Monolog's JSON context around the stack trace
                 r"created by ",  # Go
                 r"Node\.js v\d",  # Node's trailer after an uncaught error
                 r"\}[\s,;)]*$",  # the end of util.inspect's error properties block
@@ -161,6 +181,13 @@ _PATTERNS: tuple[tuple[LineKind, str], ...] = (
         r"|[\w$]*(?:Error|Exception|Throwable)(?: \[[\w-]+\])?(?::\s|\s*$)",  # TypeError: x
     ),
     (LineKind.BLANK, r"\s*$"),
+    (
+        LineKind.GO_FUNC,
+        r"(?:[\w.~-]+/)*[\w~-]+\.[^\s(]*\(.*\)$|panic\(.*\)$"
+        r"|\.\.\.\d* ?(?:additional )?frames elided"
+        r"|exit status \d+$",  # "go run" reports the crashed program's exit
+    ),
+    (LineKind.FIELD, r"[\w.\[\]'\"-]+: \S"),
 )
 
 _LINE = re.compile("|".join(f"(?P<k{kind.value}>{pattern})" for kind, pattern in _PATTERNS))
@@ -180,6 +207,9 @@ _LEVEL_WORD = re.compile(
     r"config|verbose))\b|^[EFW], \["
 )
 _LEVEL_SCAN = 120  # the level sits in the prefix; the message may say "error" anyway
+# Lines without a log prefix that announce the trace below them: Django's
+# django.request message under its default handler (no format, no level).
+_ANNOUNCES_TRACE = ("Internal Server Error: ",)
 
 
 def classify(line: str) -> LineKind:
@@ -204,6 +234,8 @@ def starts_entry(line: str) -> bool:
 
 def _warn_or_above(first_line: str) -> bool:
     """Whether a log line's level says a trace may follow it (WARN and above)."""
+    if first_line.startswith(_ANNOUNCES_TRACE):
+        return True
     if _LINE.match(first_line) is None or first_line.startswith("{"):
         return False  # not a log prefix, or a JSON entry (complete in itself)
     match = _LEVEL_WORD.search(first_line, 0, _LEVEL_SCAN)
@@ -217,6 +249,12 @@ def step(state: State, kind: LineKind, log_line: str) -> tuple[bool, State]:
     follows a log line (state ``LOG``): it joins only at WARN and above.
     """
     is_open = state is not State.NONE
+    if kind is LineKind.MONO_FATAL:
+        # Mono prints an unhandled exception twice: "Unhandled Exception:" and
+        # the trace, then "[ERROR] FATAL UNHANDLED EXCEPTION:" and the trace again.
+        return state is State.TRACE, State.TRACE
+    if kind is LineKind.TAGGED:
+        return is_open, State.TRACE if is_open else State.LOG
     if kind is LineKind.START:
         if state is State.JUL and _JUL_LEVEL.match(log_line) is None:
             return True, State.LOG  # "SEVERE: msg" under its date line
@@ -241,16 +279,20 @@ def step(state: State, kind: LineKind, log_line: str) -> tuple[bool, State]:
     if kind is LineKind.HEADER:
         if state is State.PY_TB:
             return True, State.PY_EXC
+        if state is State.JUL:
+            return True, State.TRACE  # "java.lang.X: msg" right under the date line
         if state in (State.CARET, State.GO, State.PY_EXC, State.RUBY):
             return True, State.TRACE if state is State.CARET else state
         if state is State.LOG and _warn_or_above(log_line):
             return True, State.TRACE
         return False, State.TRACE
     if kind is LineKind.GO_START:
-        # One crash report: "runtime: ..." lines, then "fatal error: ...".
+        # One crash report: "runtime: ..." lines, then "fatal error: ...". Once a
+        # goroutine's stack has begun, "panic:" is the next crash (a restarted
+        # process), not part of this one.
         return state is State.GO, State.GO
     if kind is LineKind.GOROUTINE:
-        return is_open, State.GO
+        return is_open, State.GO_STACK
     if kind is LineKind.JUL_DATE:
         return False, State.JUL
     if kind is LineKind.RUBY_FRAME:
@@ -260,13 +302,19 @@ def step(state: State, kind: LineKind, log_line: str) -> tuple[bool, State]:
             state is State.LOG and _warn_or_above(log_line)
         )
         return joins, State.RUBY
-    # UNKNOWN: Python's final line ("KeyError: 'x'", "mod.Custom: msg") and the
-    # following lines of a multi-line exception message (Python, Ruby), Go's
-    # function lines, Node's "[UnhandledPromiseRejection: ...]"; anything else
-    # starts an entry.
+    # UNKNOWN, GO_FUNC, FIELD: Python's final line ("KeyError: 'x'", "mod.Custom:
+    # msg") and the following "key: value" lines of a multi-line exception
+    # message, Ruby's message lines, Go's function lines, the lines between
+    # "panic:" and the first goroutine, Node's "[UnhandledPromiseRejection:
+    # ...]"; anything else starts an entry: a plain line printed after a Python
+    # or Go trace (a supervisor's, the restarted process's) is not part of it.
     if state is State.PY_TB:
         return True, State.PY_EXC
-    if state in (State.PY_EXC, State.GO, State.RUBY):
+    if state is State.PY_EXC:
+        return kind is LineKind.FIELD, state if kind is LineKind.FIELD else State.LOG
+    if state is State.GO_STACK:
+        return kind is LineKind.GO_FUNC, state if kind is LineKind.GO_FUNC else State.LOG
+    if state in (State.GO, State.RUBY):
         return True, state
     if state is State.CARET:
         return True, State.TRACE

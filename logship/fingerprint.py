@@ -7,9 +7,16 @@ One Sentry issue per unit of work: **service + exception type + root cause**.
   ``NumberFormatException`` are two issues, and the same failure in two services
   is two issues.
 - When the root cause's type says nothing about the failure (``Exception``,
-  JavaScript's ``Error``, a Go panic with a plain string) its masked message
-  template joins the key: otherwise every ``throw new Error(...)`` of a service
-  would pile into one issue, the very failure logship exists to fix.
+  ``IllegalStateException``, JavaScript's ``Error``, a Go panic with a plain
+  string), the place it was raised joins the key: the innermost in-app
+  function, with its class or module (``com.shop.OrderService.cancel``), never
+  a line number. Otherwise every ``throw new Error(...)`` of a service would
+  pile into one issue, the very failure logship exists to fix. The message
+  is the weaker key: a status word or a name that no mask knows
+  (``cannot be cancelled in status REFUNDED`` / ``DELIVERED``) would split one
+  code path into several issues. Only an error without in-app frames falls
+  back to its masked message template. The price: two different generic
+  errors raised by one function are one issue (see ``docs/rules.md``).
 - An exception group (Python's ``ExceptionGroup``, JavaScript's
   ``AggregateError``) adds the sorted types of its members.
 - An untyped error (an ERROR line without a trace) groups by
@@ -22,7 +29,7 @@ line numbers never enter it (they move with each deploy).
 from __future__ import annotations
 
 from logship.mask import DEFAULT_MASKS, MaskInstruction, template
-from logship.records import ExceptionInfo, Fingerprinted, ParsedError, Relation
+from logship.records import ExceptionInfo, Fingerprinted, Frame, ParsedError, Relation
 
 # Types whose name alone does not say what went wrong.
 GENERIC_TYPES: frozenset[str] = frozenset(
@@ -77,8 +84,18 @@ def default_fingerprint(
         members = sorted({exc.type for exc in error.related if exc.relation is Relation.GROUP})
         return (*key, "+".join(members)) if members else key
     if root.type in GENERIC_TYPES:
+        frame = error.top_in_app_frame
+        if frame is not None and frame.function:
+            return (*key, f"at {qualified_function(frame)}")
         return (*key, template(root.message, masks))
     return key
+
+
+def qualified_function(frame: Frame) -> str:
+    """``com.shop.PaymentClient.charge``: the function with its class or module."""
+    if frame.module and not frame.function.startswith(frame.module):
+        return f"{frame.module}.{frame.function}"
+    return frame.function
 
 
 def message_template(error: ParsedError, masks: tuple[MaskInstruction, ...] = DEFAULT_MASKS) -> str:

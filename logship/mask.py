@@ -73,11 +73,14 @@ DEFAULT_MASKS: tuple[MaskInstruction, ...] = (
     MaskInstruction("IP", r"\b(?:\d{1,3}\.){3}\d{1,3}(?::\d{1,5})?\b", _DIGIT),
     MaskInstruction("IP", r"\b(?:[0-9a-fA-F]{1,4}:){7}[0-9a-fA-F]{1,4}\b", ":"),
     # Hex ids and hashes: at least 8 hex digits mixing digits and letters, so a
-    # word such as "deadbeef" survives and a long plain number stays a <NUM>.
+    # word such as "deadbeef" survives and a short plain number stays a <NUM>;
+    # 16 or more whatever they hold (a trace or span id that happens to be all
+    # digits, or all letters, is still the same field: one mask for all of them).
     MaskInstruction(
         "HEX",
-        r"\b0x[0-9a-fA-F]+\b|\b(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{8,}\b",
-        _DIGIT,
+        r"\b0x[0-9a-fA-F]+\b|\b[0-9a-fA-F]{16,}\b"
+        r"|\b(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{8,}\b",
+        r"\d|[a-f]{16}",
     ),
     # Quoted values are data, never part of the message's shape.
     MaskInstruction("QUOTED", r"'[^'\n]{0,200}'|\"[^\"\n]{0,200}\"|`[^`\n]{0,200}`", "['\"`]"),
@@ -92,7 +95,8 @@ DEFAULT_MASKS: tuple[MaskInstruction, ...] = (
     MaskInstruction(
         "NAME",
         r"(?i)(\b(?:user(?:name)?|customer|member|login|account)\s+)"
-        r"(?!(?:not|is|was|has|had|with|for|from|to|in|the|a|an)\b)[A-Za-z][\w.@-]*",
+        # A word, not a name: "user not found". Whole words only: "a.smith" is a name.
+        r"(?!(?:not|is|was|has|had|with|for|from|to|in|the|a|an)(?:\s|$))[A-Za-z][\w.@-]*",
         "user|customer|member|login|account",
     ),
     MaskInstruction(

@@ -198,8 +198,8 @@ def errors(
     (``tests/test_fast_lane.py`` runs both).
     """
     lane = _fast_lane(config) if fast_lane else None
-    records: Iterator[LogRecord] = assemble(
-        _count_inputs(items, report), config.assembly, fast_lane=lane
+    records: Iterator[LogRecord] = _split_crashes(
+        assemble(_count_inputs(items, report), config.assembly, fast_lane=lane)
     )
     for record in records:
         if lane is not None and lane.count:
@@ -222,6 +222,15 @@ def errors(
         yield fingerprint(error, config.masks)
     if lane is not None:
         _drain(lane, report)
+
+
+def _split_crashes(records: Iterator[LogRecord]) -> Iterator[LogRecord]:
+    """Records, with a log line and the uncaught crash joined to it apart (see split_uncaught)."""
+    for record in records:
+        if len(record.lines) > 2 and record.lines[1][:1] == "T":
+            yield from parse.split_uncaught(record)
+        else:
+            yield record
 
 
 def _drain(lane: FastLane, report: RunReport) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import itertools
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
@@ -29,10 +30,9 @@ ERROR = "2024-05-01 12:00:00,002 ERROR [shop.api] request failed"
 LIMITS = AssemblyLimits()
 
 # Fixtures whose output holds more than one entry: the first line of each later one.
+# (Mono prints an unhandled exception twice, "Unhandled Exception:" and "[ERROR]
+# FATAL UNHANDLED EXCEPTION:": one crash, one entry.)
 SPLITS: dict[str, tuple[str, ...]] = {
-    "dotnet/mono_null_reference.txt": ("[ERROR] FATAL UNHANDLED EXCEPTION",),
-    "dotnet/mono_unhandled_inner.txt": ("[ERROR] FATAL UNHANDLED EXCEPTION",),
-    "dotnet/mono_async_rethrow.txt": ("[ERROR] FATAL UNHANDLED EXCEPTION",),
     "go/log_panic.txt": ("panic:",),  # log.Panicf: its log line, then the panic
     "node/error_code.txt": ("Error: ENOENT",),  # two console.error calls
 }
@@ -121,7 +121,16 @@ class TestClassify:
             ("Nov 24, 2026 10:23:08 AM com.example.Demo main", LineKind.JUL_DATE),
             ("", LineKind.BLANK),
             ("KeyError: 'email'", LineKind.HEADER),
-            ("sku: required", LineKind.UNKNOWN),
+            ("sku: required", LineKind.FIELD),
+            ("main.main()", LineKind.GO_FUNC),
+            ("listening on :8080", LineKind.UNKNOWN),
+            ("[6aebd13d-9746-41a5-8dad-b342b7fad53f] app.rb:64:in `x'", LineKind.TAGGED),
+            ("[ERROR] FATAL UNHANDLED EXCEPTION: System.Exception: x", LineKind.MONO_FATAL),
+            ("--- End of stack trace from previous location ---", LineKind.CONTINUATION),
+            ("[stacktrace]", LineKind.CONTINUATION),
+            ("[previous exception] [object] (X(code: 0): y at /a.php:1)", LineKind.CONTINUATION),
+            ("Next exception 'LogicException' with message 'x' in /a.php:3", LineKind.CONTINUATION),
+            ("goroutine 1 gp=0x1bd99cc21e0 m=0 mp=0x5884a0 [running]:", LineKind.GOROUTINE),
         ],
     )
     def test_shapes(self, line: str, kind: LineKind) -> None:
@@ -229,6 +238,57 @@ class TestFixtures:
         for record in run(mixed):
             by_stream[record.log_stream].append(list(record.lines))
         assert by_stream["ecs/shop/1"] == texts(run(mine))
+
+
+SAMPLES = Path(__file__).parent / "parse" / "samples"
+
+
+def sample_names() -> list[str]:
+    return sorted(path.parent.name for path in SAMPLES.glob("*/truth.json"))
+
+
+class TestIssue13Samples:
+    """The sample programs of issue 13 (``tests/parse/samples``), one event per line."""
+
+    @pytest.mark.parametrize("name", sample_names())
+    def test_every_entry_is_one_record(self, name: str) -> None:
+        """Each entry the sample's truth brackets comes out as one record with exactly its lines.
+
+        The shapes: loguru's blank lines and "> File" inside a traceback, JUL's
+        two-line records, back-to-back Go panics, a plain line after a panic.
+        """
+        directory = SAMPLES / name
+        lines = (directory / "output.log").read_text(encoding="utf-8").splitlines()
+        truth = json.loads((directory / "truth.json").read_text(encoding="utf-8"))
+        got = texts(run(events(lines)))
+        for entry in truth["entries"]:
+            assert lines[entry["first"] : entry["last"] + 1] in got, entry["id"]
+
+    def test_plain_line_after_a_python_trace(self) -> None:
+        """A line printed after a traceback's last line is not part of the traceback."""
+        trace = fixture_lines("python/key_error.txt")
+        got = texts(run(events([*trace, "Shutting down worker 3", INFO])))
+        assert got == [trace, ["Shutting down worker 3"], [INFO]]
+
+    def test_message_lines_after_a_python_trace(self) -> None:
+        """'key: value' lines after the exception line continue its message."""
+        trace = fixture_lines("python/multiline_message.txt")
+        assert trace[-2:] == ["sku: required", "quantity: required"]
+        assert texts(run(events([*trace, INFO]))) == [trace, [INFO]]
+
+    def test_jul_header_before_an_exception_line(self) -> None:
+        """A JUL date line, then 'java.lang.X: msg' and its frames: one record.
+
+        The shape of fluent-plugin-detect-exceptions' Java sample (a JUL header
+        before the exception line), quoted from its test suite, not run here.
+        """
+        lines = [
+            "Jul 09, 2015 3:23:29 PM com.google.devtools.search.cloud.feeder.MakeLog main",
+            "java.lang.RuntimeException: Run from this message!",
+            "\tat com.my.app.Object.do$a1(MakeLog.java:50)",
+            "\tat java.lang.Thing.call(Thing.java:10)",
+        ]
+        assert texts(run(events([*lines, INFO]))) == [lines, [INFO]]
 
 
 class TestCorpusPrograms:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from hypothesis import given
+from dataclasses import replace
+from datetime import datetime
+
+import pytest
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from logship.fingerprint import default_fingerprint, fingerprint, short_type, title
@@ -27,12 +31,15 @@ def _error(
     message: str = "",
     logger: str = "",
     lineno: int = 42,
+    frames: tuple[Frame, ...] | None = None,
 ) -> ParsedError:
     exceptions = tuple(
         ExceptionInfo(
             type=type_,
             message=msg,
-            frames=(Frame("handle", "com.shop.Order", "Order.java", lineno, in_app=True),),
+            frames=(Frame("handle", "com.shop.Order", "Order.java", lineno, in_app=True),)
+            if frames is None
+            else frames,
             relation=Relation.CAUSE if index else None,
         )
         for index, (type_, msg) in enumerate(chain)
@@ -77,11 +84,44 @@ class TestDefaultFingerprint:
         after = _error((RUNTIME, "x"), (TIMEOUT, "t"), lineno=57)
         assert default_fingerprint(before) == default_fingerprint(after)
 
-    def test_generic_root_cause_adds_its_message_template(self) -> None:
-        """`new Error(...)` tells nothing by its type: its masked message joins the key."""
-        first = _error(("Error", "Cart 42 is locked"))
-        second = _error(("Error", "Cart 97 is locked"))
-        other = _error(("Error", "Inventory service unavailable"))
+    def test_generic_root_cause_adds_the_place_it_was_raised(self) -> None:
+        """A generic root with in-app frames: the innermost in-app function joins the key.
+
+        The messages differ by a status word no mask knows: one code path, one issue.
+        """
+        frames = (
+            Frame("dispatch", "org.springframework.web.FrameworkServlet", in_app=False),
+            Frame("cancel", "com.shop.OrderController", "OrderController.java", 30, in_app=True),
+            Frame("cancel", "com.shop.OrderService", "OrderService.java", 88, in_app=True),
+            Frame("check", "com.google.common.base.Preconditions", in_app=False),
+        )
+        state = "java.lang.IllegalStateException"
+        keys = {
+            default_fingerprint(
+                _error((state, f"cannot be cancelled in status {word}"), frames=frames)
+            )
+            for word in ("REFUNDED", "DELIVERED", "CANCELLED")
+        }
+        assert keys == {("order-service", state, state, "at com.shop.OrderService.cancel")}
+
+    def test_generic_root_raised_elsewhere_is_another_issue(self) -> None:
+        """Two generic errors raised in two functions are two issues."""
+        here = _error(("Error", "x"), frames=(Frame("reserve", "cart", in_app=True),))
+        there = _error(("Error", "x"), frames=(Frame("charge", "payment", in_app=True),))
+        assert default_fingerprint(here) != default_fingerprint(there)
+
+    def test_generic_root_place_ignores_line_numbers(self) -> None:
+        """The place is a function, never a line: a redeploy keeps the issue."""
+        before = _error(("Error", "a"), lineno=10)
+        after = _error(("Error", "b"), lineno=99)
+        assert default_fingerprint(before) == default_fingerprint(after)
+
+    def test_generic_root_without_in_app_frames_adds_its_message_template(self) -> None:
+        """Without in-app frames `new Error(...)` has only its masked message to tell it by."""
+        library = (Frame("emit", "node:events", in_app=False),)
+        first = _error(("Error", "Cart 42 is locked"), frames=library)
+        second = _error(("Error", "Cart 97 is locked"), frames=())
+        other = _error(("Error", "Inventory service unavailable"), frames=library)
         assert default_fingerprint(first) == default_fingerprint(second)
         assert default_fingerprint(first) != default_fingerprint(other)
         assert default_fingerprint(first)[-1] == "Cart <NUM> is locked"
@@ -183,3 +223,122 @@ class TestExceptionGroups:
         assert default_fingerprint(self._group("KeyError", "ValueError")) == default_fingerprint(
             self._group("ValueError", "KeyError")
         )
+
+
+# --------------------------------------------------------------------------- per-request values
+
+# Every prefix layout the parser knows (logship/parse/line.py, structured JSON), at
+# ERROR, with per-request values in the prefix ({pid}, {thread}, {trace}, {span},
+# {uuid}, the stamps) and a message that carries more of them ({msg}).
+_LAYOUTS: dict[str, str] = {
+    "spring-boot-2": (
+        "{date} ERROR {pid} --- [nio-8080-exec-{thread}] c.e.p.PaymentController : {msg}"
+    ),
+    "spring-boot-2-sleuth": (
+        "{date} ERROR [payment-service,{span},{span2}] {pid} --- [nio-8080-exec-{thread}]"
+        " c.e.p.PaymentController : {msg}"
+    ),
+    "spring-boot-3": (
+        "{iso}  ERROR {pid} --- [payment-service] [nio-8080-exec-{thread}] [{trace}-{span}]"
+        " c.e.p.PaymentController : {msg}"
+    ),
+    "logback": "{time} [http-nio-8080-exec-{thread}] ERROR c.e.p.PaymentController - {msg}",
+    "log4j2": "{date} ERROR [pool-{pid}-thread-{thread}] com.shop.Payments - {msg}",
+    "python-dashes": "{comma} - payment.api - ERROR - {msg}",
+    "python-basicconfig": "ERROR:payment.api:{msg}",
+    "python-request-values": "{comma} ERROR [payment-service,{trace}] payment.api: {msg}",
+    "level-first-request-values": "ERROR [payment-service,{trace}] payment.api: {msg}",
+    "stamp-level-bracket": "{date} ERROR [payment.api] {msg}",
+    "nlog": "{date}|ERROR|Shop.Payments|{msg}",
+    "lambda-node": "{iso}\t{uuid}\tERROR\t{msg}",
+    "lambda-python": "[ERROR]\t{iso}\t{uuid}\t{msg}",
+    "go-log": "{go} ERROR {msg}",
+    "slog-text": 'time={iso} level=ERROR msg="{msg}" trace_id={trace} pid={pid}',
+    "logrus": 'time="{iso}" level=error msg="{msg}" request_id={uuid}',
+    "klog": "E{mmdd} {time}000    {pid} controller.go:{thread}] {msg}",
+    "ruby-logger": "E, [{ruby} #{pid}] ERROR -- payments: {msg}",
+    "rails-tagged": "E, [{ruby} #{pid}] ERROR -- : [{uuid}] {msg}",
+    "monolog": '[{iso}] app.ERROR: {msg} {{"trace_id":"{trace}","pid":{pid}}} []',
+    "gunicorn": "[{gunicorn}] [{pid}] [ERROR] {msg}",
+    "uvicorn": "ERROR:    {msg}",
+    "serilog": "[{time} ERR] {msg}",
+    "loguru": "{date} | ERROR    | shop.payments:charge:{thread} - {msg}",
+    "structlog-console": "{iso} [error    ] {msg}",
+    "winston-simple": 'error: {msg} {{"service":"payment-service","trace_id":"{trace}"}}',
+    "jul": "{jul} com.shop.payments.PaymentService charge\nSEVERE: {msg}",
+    "json": '{{"level":"error","time":"{iso}","pid":{pid},"msg":"{msg}","trace_id":"{trace}"}}',
+    "json-generic-error": (
+        '{{"level":50,"pid":{pid},"msg":"charge failed","err":{{"type":"Error",'
+        '"message":"{msg}"}},"req":{{"id":"{uuid}"}}}}'
+    ),
+}
+_MESSAGE = (
+    "payment {amount} EUR for order {order} declined for user {user} after {duration}"
+    " (trace {trace}, request {uuid}, span {span}, at {iso})"
+)
+# Words the NAME mask reads as "no name follows" ("user not found"): not user names.
+_NOT_NAMES = {"not", "is", "was", "has", "had", "with", "for", "from", "to", "in", "the", "a", "an"}
+
+
+def _hex(digits: int) -> st.SearchStrategy[str]:
+    return st.binary(min_size=digits // 2, max_size=digits // 2).map(bytes.hex)
+
+
+@st.composite
+def _request_values(draw: st.DrawFn) -> dict[str, str]:
+    """The values one request puts in a log line."""
+    when = draw(st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2099, 12, 31)))
+    stamp = when.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+    values = {
+        "pid": str(draw(st.integers(1, 4_194_304))),
+        "thread": str(draw(st.integers(1, 500))),
+        "trace": draw(_hex(32)),
+        "span": draw(_hex(16)),
+        "span2": draw(_hex(16)),
+        "uuid": str(draw(st.uuids())),
+        "amount": f"{draw(st.integers(0, 99_999))}.{draw(st.integers(0, 99)):02d}",
+        "order": str(draw(st.integers(0, 10**12))),
+        "user": draw(
+            st.from_regex(r"[a-z][a-z0-9._-]{0,12}", fullmatch=True).filter(
+                lambda name: name not in _NOT_NAMES
+            )
+        ),
+        "duration": f"{draw(st.integers(0, 600_000))}{draw(st.sampled_from(['ms', 's', ' ms']))}",
+        "date": stamp,
+        "iso": when.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
+        "comma": stamp.replace(".", ","),
+        "time": stamp[11:],
+        "go": when.strftime("%Y/%m/%d %H:%M:%S"),
+        "mmdd": when.strftime("%m%d"),
+        "ruby": when.strftime("%Y-%m-%dT%H:%M:%S.%f"),
+        "gunicorn": when.strftime("%Y-%m-%d %H:%M:%S") + " +0000",
+        "jul": f"{when:%b} {when.day:02d}, {when.year} {when.hour % 12 or 12}:{when:%M:%S %p}",
+    }
+    values["msg"] = _MESSAGE.format(**values)
+    return values
+
+
+def _logged(layout: str, values: dict[str, str]) -> tuple[str, ...]:
+    """The fingerprint logship gives the line ``layout`` prints with ``values``."""
+    from logship.config import Config
+    from logship.parse import parse_record
+
+    text = _LAYOUTS[layout].format(**values)
+    record = replace(_record(), lines=tuple(text.split("\n")), event_ids=("1",))
+    error = parse_record(record, Config())
+    assert error is not None, text
+    return fingerprint(error).fingerprint
+
+
+class TestPerRequestValues:
+    """Issue 13: no value that varies per request changes a fingerprint, in any layout."""
+
+    @pytest.mark.slow
+    @pytest.mark.parametrize("layout", sorted(_LAYOUTS))
+    @settings(max_examples=25, deadline=None)
+    @given(first=_request_values(), second=_request_values())
+    def test_never_in_the_key(
+        self, layout: str, first: dict[str, str], second: dict[str, str]
+    ) -> None:
+        """Trace, span and request ids, pids, threads, uuids, hex ids, stamps, durations."""
+        assert _logged(layout, first) == _logged(layout, second)

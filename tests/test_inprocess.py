@@ -171,17 +171,23 @@ class TestFingerprintException:
         assert fingerprint_exception(exc, service="orders")[0] == "orders"
         assert fingerprint_exception(exc, service="billing")[0] == "billing"
 
-    def test_generic_root_uses_masked_message(self) -> None:
-        """A generic root type adds its masked message; ids do not split it."""
+    def test_generic_root_uses_the_place_it_was_raised(self) -> None:
+        """A generic root adds the in-app function that raised it; messages do not split it."""
         first = _raise(RuntimeError("order 8812 for bob@example.com failed"))
-        second = _raise(RuntimeError("order 77 for amy@example.org failed"))
+        second = _raise(RuntimeError("order 77 cannot be cancelled in status REFUNDED"))
         key = fingerprint_exception(first, service="orders")
         assert key == fingerprint_exception(second, service="orders")
-        assert key == ["orders", "RuntimeError", "RuntimeError", "order <NUM> for <EMAIL> failed"]
+        assert key == ["orders", "RuntimeError", "RuntimeError", "at test_inprocess._raise"]
 
     def test_config_masks_apply(self) -> None:
-        """The config's masks shape the message template, as in the pipeline."""
-        config = Config(masks=(MaskInstruction("WORD", r"\bfailed\b"),))
+        """The config's masks shape the message template, as in the pipeline.
+
+        The template is in the key of a generic root without in-app frames: the
+        config's in-app prefixes match none of this test's.
+        """
+        config = Config(
+            masks=(MaskInstruction("WORD", r"\bfailed\b"),), in_app_prefixes=("com.elsewhere.",)
+        )
         exc = _raise(RuntimeError("it failed"))
         assert fingerprint_exception(exc, service="s", config=config)[-1] == "it <WORD>"
 

@@ -28,7 +28,7 @@ from fnmatch import fnmatchcase
 from types import ModuleType
 
 from logship.config import Config
-from logship.parse.line import LEVEL_NAMES, LEVELS, STAMP, parse_prefix
+from logship.parse.line import LEVEL_NAMES, LEVELS, STAMP, parse_head, parse_prefix
 from logship.parse.structured import json_object, level_of, structured_line
 from logship.records import ExceptionInfo, Frame, LogRecord, ParsedError, RequestContext, Trace
 
@@ -91,6 +91,43 @@ def find_trace(text: str) -> Trace | None:
     return None
 
 
+_TRACEBACK = "Traceback (most recent call last):"
+# The first frame of an uncaught exception's traceback: the program's top level.
+_TOP_LEVEL_FRAMES = (", in <module>", 'File "<frozen runpy>"')
+
+
+def split_uncaught(record: LogRecord) -> tuple[LogRecord, ...]:
+    """``record`` as the log line and the uncaught Python crash that its assembly joined.
+
+    ``ERROR:shop:ledger unreachable`` followed by the interpreter's own
+    ``Traceback`` reads the same as ``logger.exception``'s output, and the
+    assembler joins them. The traceback tells: an exception that reached the
+    interpreter starts at the program's top level (``<module>``, or runpy for
+    ``python -m``), while a logged one starts where it was caught. A record
+    whose second line opens a traceback whose outermost block starts at the
+    top level is split in two, one line per event. The price: an exception
+    logged by ``logger.exception`` at module level is split the same way (two
+    errors, the log line's and the trace's). Loguru's tracebacks (a blank
+    line under the header) are never split: it prints frames above the catch.
+    """
+    lines = record.lines
+    if len(lines) < 3 or lines[1] != _TRACEBACK or len(record.event_ids) != len(lines):
+        return (record,)
+    outermost = max(index for index, line in enumerate(lines) if line == _TRACEBACK)
+    first_frame = lines[outermost + 1] if outermost + 1 < len(lines) else ""
+    if not first_frame.startswith('  File "') or not any(
+        marker in first_frame for marker in _TOP_LEVEL_FRAMES
+    ):
+        return (record,)
+    prefix = parse_prefix(lines[0])
+    if prefix is None or not prefix.level:
+        return (record,)
+    return (
+        replace(record, event_ids=record.event_ids[:1], lines=lines[:1]),
+        replace(record, event_ids=record.event_ids[1:], lines=lines[1:]),
+    )
+
+
 def parse_record(record: LogRecord, config: Config) -> ParsedError | None:
     """The error in ``record``, or None when it is not one (an INFO line, say)."""
     if FAST_REJECT and _low_text_record(record, config.min_level):
@@ -107,20 +144,28 @@ def parse_record(record: LogRecord, config: Config) -> ParsedError | None:
             return None
         structured = structured_line(data, level)
     if structured is not None:
-        level, message, logger = structured.level, structured.message, structured.logger
+        level, message = structured.level, structured.message
         service_field, context = structured.service, structured.context
+        # winston's documented idiom names the logger in defaultMeta's "service".
+        logger = structured.logger or service_field
         trace_text = structured.stack
+        if structured.error_text and not trace_text:
+            # Go's convention: "msg: err". The error's text tells one failure from another.
+            message = f"{message}: {structured.error_text}" if message else structured.error_text
     else:
-        prefix = parse_prefix(record.lines[0]) if record.lines else None
+        prefix = parse_head(record.lines)
         level = prefix.level if prefix else ""
         # Without a prefix the first line is the trace's own header ("panic: ...",
         # 'Exception in thread "main" ...'): the trace supplies the message then.
         message = prefix.message if prefix else ""
         logger = prefix.logger if prefix else ""
+        trace_text = text
+        if message.endswith("}"):
+            message, trace_text, meta_logger = _trailing_meta(message, text)
+            logger = logger or meta_logger
         # The request context is looked for only once the record proves to be an
         # error: its patterns cost more than the rest of rejecting an INFO line.
         service_field, context = "", None
-        trace_text = text
 
     if level and level_rank(level) < minimum:
         return None
@@ -156,6 +201,25 @@ def parse_record(record: LogRecord, config: Config) -> ParsedError | None:
         chain=trace.chain if trace else (),
         related=trace.related if trace else (),
         context=context if context else RequestContext(),
+    )
+
+
+def _trailing_meta(message: str, text: str) -> tuple[str, str, str]:
+    """A message without the JSON object winston's ``simple`` format puts after it.
+
+    ``error: payment failed for order 1001 {"service":"x","stack":"Error: ..."}``:
+    the message, the object's ``stack`` as the trace text (else the record's
+    text) and its ``service``, winston's documented name of the logger.
+    """
+    start = message.find(' {"')
+    meta = json_object(message[start:]) if start >= 0 else None
+    if meta is None:
+        return message, text, ""
+    stack, service = meta.get("stack"), meta.get("service")
+    return (
+        message[:start].rstrip(),
+        stack if isinstance(stack, str) and stack else text,
+        service if isinstance(service, str) else "",
     )
 
 

@@ -42,11 +42,12 @@ from .line import message_before
 
 __all__ = ["MARKER", "parse"]
 
-MARKER = r"^panic: |^fatal error: |^goroutine \d+ \["
+MARKER = r"^panic: |^fatal error: |^goroutine \d+ (?:[a-z]+=\S+ )*\["
 
 _MAX_MESSAGE_LINES = 50
 
-_GOROUTINE = LazyPattern(r"goroutine \d+ \[[^\]]*\]:$")
+# Go 1.23+ with GOTRACEBACK=system adds "gp=0x... m=0 mp=0x..." before the status.
+_GOROUTINE = LazyPattern(r"goroutine \d+ (?:[a-z]+=\S+ )*\[[^\]]*\]:$")
 _RECOVERED = LazyPattern(r" \[recovered(?:, [a-z]+)*\]$")
 _UNPRINTABLE = LazyPattern(r"\((?P<type>[^()\s]+)\) (?P<value>.*)$")  # "(*main.T) 0xc000010000"
 _NAMED_BASIC = LazyPattern(r"(?P<type>[\w./*]+)\((?P<value>.*)\)$")  # 'main.Code(3)'

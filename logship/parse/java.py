@@ -56,6 +56,13 @@ _FRAME = LazyPattern(
 # "... 3 more", "... 3 common frames omitted" (logback), "... 3 more frames".
 _MORE = LazyPattern(r"\.\.\. (\d+) (?:more|common frames omitted)")
 _THREAD_PREFIX = LazyPattern(r'Exception in thread "[^"\n]*" ')
+# A java.util.logging date line that carries the exception on the same line
+# ("Jul 09, 2015 3:23:29 PM com.x.MakeLog: RuntimeException: msg", the shape in
+# fluent-plugin-detect-exceptions' test suite): the date and the class go.
+_JUL_HEAD = LazyPattern(
+    r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{1,2}, \d{4} "
+    r"\d{1,2}:\d{2}:\d{2} [AP]M [\w.$]+(?: [\w$<>]+)?: "
+)
 _TYPE = LazyPattern(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*")
 _TYPE_SUFFIXES = ("Exception", "Error", "Throwable", "Exit", "Failure", "Fault")
 
@@ -223,7 +230,7 @@ def parse(text: str) -> Trace | None:
     start = _find_header(lines)
     if start is None:
         return None
-    reader = _Reader(*_strip(lines[start]))
+    reader = _Reader(*_strip(_JUL_HEAD.sub("", lines[start], count=1)))
     for raw in lines[start + 1 :]:
         if not reader.read(raw):
             break
@@ -248,7 +255,7 @@ def _find_header(lines: list[str]) -> int | None:
             return candidate
         if body.startswith(("Caused by: ", "Wrapped by: ")) and candidate is not None:
             return candidate  # an outer exception printed without frames
-        if candidate is None and _is_header(body):
+        if candidate is None and _is_header(_JUL_HEAD.sub("", body, count=1)):
             candidate = index
     return None
 

@@ -25,7 +25,7 @@ Recognised layouts (examples in ``tests/parse/test_line.py``):
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 from ._lazy import LazyPattern
@@ -37,6 +37,7 @@ __all__ = [
     "LinePrefix",
     "message_before",
     "normalize_level",
+    "parse_head",
     "parse_prefix",
 ]
 
@@ -130,9 +131,11 @@ _LEVEL = (
     + r"))\b"
 )
 
-# Spring Boot: "<date> ERROR 1 --- [app] [thread] [correlation] logger : msg".
+# Spring Boot: "<date> ERROR 1 --- [app] [thread] [correlation] logger : msg"; with
+# Sleuth (Spring Boot 2) or Micrometer's documented level pattern, the level is
+# followed by "[app,traceId,spanId]": per-request values, never a logger.
 _SPRING = LazyPattern(
-    rf"{_DATE_TIME}\s+{_LEVEL}\s+(?:\S+\s+)?---\s+"
+    rf"{_DATE_TIME}\s+{_LEVEL}\s+(?:\[[^\[\]]*\]\s+)?(?:\S+\s+)?---\s+"
     r"(?P<brackets>(?:\[[^\[\]]*\]\s+)+)(?P<logger>\S+)\s+:(?:\s(?P<message>.*))?$"
 )
 # logback and log4j2: "<time> [thread] LEVEL logger - msg" or "<time> LEVEL [thread] logger - msg".
@@ -143,6 +146,10 @@ _LOGBACK = LazyPattern(
 # Python: "%(asctime)s - %(name)s - %(levelname)s - %(message)s".
 _PYTHON_DASHES = LazyPattern(
     rf"{_DATE_TIME}\s+-\s+(?P<logger>\S+)\s+-\s+{_LEVEL}\s+-\s(?P<message>.*)$"
+)
+# loguru's default: "<date> | LEVEL    | module:function:line - msg".
+_LOGURU = LazyPattern(
+    rf"{_DATE_TIME}\s+\|\s+{_LEVEL}\s*\|\s+(?P<logger>[^\s:]+):[^\s:]*:\d+\s+-\s(?P<message>.*)$"
 )
 # Python/log4j: "<date> LEVEL [name] msg".
 _STAMP_LEVEL_BRACKET = LazyPattern(
@@ -158,8 +165,9 @@ _GO_LOG = LazyPattern(
     rf"(?:\[?{_LEVEL}\]?:?\s+)?(?P<message>.*)$"
 )
 # Anything else led by a timestamp: "<date> [pid] [LEVEL] msg", "<date> LEVEL: msg".
+# structlog's console renderer pads the level inside its bracket: "[error    ]".
 _STAMP_GENERIC = LazyPattern(
-    rf"{STAMP}\s+(?:\[[^\]]*\]\s+)??(?:(?P<logger>[\w.-]+)\.)?\[?{_LEVEL}\]?:?"
+    rf"{STAMP}\s+(?:\[[^\]]*\]\s+)??(?:(?P<logger>[\w.-]+)\.)?\[?{_LEVEL}(?:\s*\])?:?"
     r"(?:\s+(?P<message>.*))?$"
 )
 # The Python Lambda runtime: "[ERROR]\t<time>\t<request id>\tmsg".
@@ -194,13 +202,28 @@ _JUL_FIRST_LINE = LazyPattern(
     r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{1,2}, \d{4} "
     r"\d{1,2}:\d{2}:\d{2} [AP]M (?P<logger>[\w.$]+)(?: \S+)?$"
 )
+# Its second line: "SEVERE: msg".
+_JUL_LEVEL_LINE = LazyPattern(r"(?P<level>[A-Z]+): (?P<message>.*)$")
 # Python's logging default: "ERROR:root:msg" (no space in the logger name).
 _LEVEL_COLON_LOGGER = LazyPattern(r"(?P<level>[A-Z]+):(?P<logger>[\w.-]+):(?P<message>.*)$")
+# winston's ``simple`` format: "error: msg {json meta}", the level in lower case.
+# winston's npm levels only: "panic: ..." is Go's crash, not a level word.
+_LOWER_LEVEL_COLON = LazyPattern(r"(?P<level>error|warn|info|verbose|debug): (?P<message>.*)$")
 # A bare upper-case level: "ERROR msg", "SEVERE: msg", "ERROR:    msg" (uvicorn).
 _LEVEL_FIRST = LazyPattern(r"(?P<level>[A-Z]+)(?::\s*|\s+)(?P<message>.*)$")
 # logfmt: a line that starts with key=value; the keys are looked up afterwards.
 _LOGFMT_START = LazyPattern(r"[\w.]+=")
 _LOGFMT_PAIR = LazyPattern(r'([\w.]+)=("(?:[^"\\]|\\.)*"|\S*)')
+
+# A bracket of per-request values ("[payment-service,<traceId>,<spanId>]",
+# "[service,<traceId>]": a logger name never holds a comma) or Rails' request
+# id tag ("[6aebd13d-9746-41a5-8dad-b342b7fad53f]").
+_REQUEST_VALUES = LazyPattern(
+    r"\[(?:[^\[\]]*,[^\[\]]*|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
+    r"[0-9a-fA-F]{12})\]\s*"
+)
+# "logger: msg" after such a bracket; a dotted or module-like name, no spaces.
+_NAME_COLON = LazyPattern(r"(?P<logger>[A-Za-z_$][\w.$-]*):\s+(?P<message>.*)$")
 
 # Spring Boot 3's correlation group: "traceid-spanid".
 _CORRELATION = LazyPattern(r"[0-9a-f]{16,32}-[0-9a-f]{16}")
@@ -208,6 +231,7 @@ _CORRELATION = LazyPattern(r"[0-9a-f]{16,32}-[0-9a-f]{16}")
 _LOGFMT_LEVEL_KEYS = ("level", "lvl", "severity", "log.level")
 _LOGFMT_MESSAGE_KEYS = ("msg", "message")
 _LOGFMT_LOGGER_KEYS = ("logger", "component", "module", "name")
+_LOGFMT_ERROR_KEYS = ("err", "error")  # slog's and logrus' error attributes
 
 # Lines above a trace read for its log message: the log call's line and what it wrapped.
 _MAX_LINES_BEFORE = 20
@@ -217,6 +241,7 @@ _MAX_LINES_BEFORE = 20
 _FOR_DIGIT = (
     _SPRING,
     _LOGBACK,
+    _LOGURU,
     _PYTHON_DASHES,
     _NLOG,
     _LAMBDA_NODE,
@@ -246,6 +271,33 @@ def parse_prefix(line: str) -> LinePrefix | None:
     if first.isalpha():
         return _letter_led(line)
     return None
+
+
+def parse_head(lines: Sequence[str]) -> LinePrefix | None:
+    """The log prefix of a record whose first lines are ``lines``.
+
+    The first line's, except for java.util.logging's two-line records: the
+    date line names the logger, the next line starts with the level
+    (``SEVERE: msg``).
+    """
+    if not lines:
+        return None
+    prefix = parse_prefix(lines[0])
+    if (
+        prefix is not None
+        and not prefix.level
+        and len(lines) > 1
+        and lines[0][:1] in "JFMASOND"
+        and _JUL_FIRST_LINE.match(lines[0]) is not None
+    ):
+        second = _JUL_LEVEL_LINE.match(lines[1])
+        if second is not None and normalize_level(second["level"]):
+            return LinePrefix(
+                level=normalize_level(second["level"]),
+                logger=prefix.logger,
+                message=second["message"].strip(),
+            )
+    return prefix
 
 
 def message_before(before: list[str], *, skip: Callable[[str], bool] | None = None) -> str:
@@ -279,13 +331,34 @@ def _first_match(patterns: tuple[LazyPattern, ...], line: str) -> LinePrefix | N
         logger = groups.get("logger") or ""
         if "brackets" in groups:
             logger, thread = match["logger"], _spring_thread(match["brackets"])
+        message = (groups.get("message") or "").strip()
+        if "," in logger or message[:1] == "[":
+            logger, message = _without_request_values(logger, message)
         return LinePrefix(
-            level=level,
-            logger=logger.strip(),
-            message=(groups.get("message") or "").strip(),
-            thread=thread.strip(),
+            level=level, logger=logger.strip(), message=message, thread=thread.strip()
         )
     return None
+
+
+def _without_request_values(logger: str, message: str, *, named: bool = True) -> tuple[str, str]:
+    """Logger and message with a bracket of per-request values left out of both.
+
+    ``ERROR [service,<traceId>] payment.api: msg``: the bracket was read as the
+    logger, or leads the message; the name before the colon is the logger
+    (when ``named``: a layout that prints its logger elsewhere has none there).
+    """
+    if "," in logger:
+        logger = ""
+    else:
+        bracket = _REQUEST_VALUES.match(message)
+        if bracket is None:
+            return logger, message
+        message = message[bracket.end() :]
+    if not logger and named:
+        found = _NAME_COLON.match(message)
+        if found is not None:
+            return found["logger"], found["message"].strip()
+    return logger, message
 
 
 def _spring_thread(brackets: str) -> str:
@@ -316,15 +389,21 @@ def _letter_led(line: str) -> LinePrefix | None:
                 logger=match["logger"],
                 message=match["message"].strip(),
             )
+        match = _LOWER_LEVEL_COLON.match(line)
+        if match is not None and normalize_level(match["level"]):
+            return LinePrefix(
+                level=normalize_level(match["level"]), logger="", message=match["message"].strip()
+            )
     elif len(line) > 1:
         second = line[1]
         if second == ",":
             match = _RUBY.match(line)
             if match is not None and normalize_level(match["level"]):
+                logger, message = match["logger"].strip(), match["message"].strip()
+                if message[:1] == "[":
+                    logger, message = _without_request_values(logger, message, named=False)
                 return LinePrefix(
-                    level=normalize_level(match["level"]),
-                    logger=match["logger"].strip(),
-                    message=match["message"].strip(),
+                    level=normalize_level(match["level"]), logger=logger, message=message
                 )
         elif second.isdigit():
             match = _KLOG.match(line)
@@ -356,6 +435,10 @@ def _logfmt(line: str) -> LinePrefix | None:
         return None
     message = next((_unquote(pairs[k]) for k in _LOGFMT_MESSAGE_KEYS if k in pairs), "")
     logger = next((_unquote(pairs[k]) for k in _LOGFMT_LOGGER_KEYS if k in pairs), "")
+    error = next((_unquote(pairs[k]) for k in _LOGFMT_ERROR_KEYS if k in pairs), "")
+    if error:
+        # Go's convention: "msg: err". The error's text tells one failure from another.
+        message = f"{message}: {error}" if message else error
     return LinePrefix(level=level, logger=logger, message=message)
 
 

@@ -26,9 +26,25 @@ An error that is not an exception (``PHP Fatal error:  Allowed memory size
 whose type is the level as printed, ``PHP Fatal error`` or ``PHP Warning``.
 The same text written with ``display_errors`` (``Fatal error: ...``, no
 ``PHP``) is read too, and ``(string) $exception`` (no level at all).
+
+Monolog's ``LineFormatter`` with ``includeStacktraces`` (Laravel's default)
+writes the exception into the record's JSON context, outermost first, each
+cause after ``[previous exception]``::
+
+    [2024-05-01 12:00:00] app.ERROR: msg {"exception":"[object] (App\\X(code: 0): m at /a.php:33)
+    [stacktrace]
+    #0 /app/a.php(144): App\\Payments\\Client->record()
+    #1 {main}
+
+    [previous exception] [object] (GuzzleHttp\\Exception\\ConnectException(code: 0): .. at /x.php:2)
+    [stacktrace]
+    ...
+    "}
 """
 
 from __future__ import annotations
+
+import re
 
 from logship.records import ExceptionInfo, Frame, Relation, Trace
 
@@ -39,7 +55,7 @@ _LEVEL_NAMES = (
     r"Fatal error|Parse error|Warning|Notice|Deprecated|Recoverable fatal error"
     r"|Catchable fatal error|Strict Standards"
 )
-MARKER = rf"PHP (?:{_LEVEL_NAMES}):|^(?:Fatal error|Parse error): |^Stack trace:$"
+MARKER = rf"PHP (?:{_LEVEL_NAMES}):|^(?:Fatal error|Parse error): |^Stack trace:$|^\[stacktrace\]$"
 
 MAX_HEADER_LINES = 200  # lines of a multi-line exception message
 
@@ -53,11 +69,21 @@ _FRAME = LazyPattern(
     r"(?P<call>.*)$|#\d+ \{main\}$"
 )
 _NEXT = "Next "
+# PHP 5's uncaught exception: "exception 'X' with message 'msg' in f:n".
+_PHP5_HEADER = LazyPattern(
+    r"exception '(?P<type>[A-Za-z_\\][\w\\]*)' with message '(?P<message>.*)'"
+    r" in (?P<where>.+:\d+)$",
+    re.DOTALL,
+)
+# Monolog's "[object] (Type(code: 0): message at file:line)"; JSON escapes its backslashes.
+_MONOLOG_OBJECT = LazyPattern(r"\[object\] \((?P<type>[A-Za-z_\\][\w\\]*)\(code: -?\d+\): ")
+_MONOLOG_STACK = "[stacktrace]"
+_MONOLOG_PREVIOUS = "[previous exception] "
 _NOT_IN_APP = LazyPattern(r"/vendor/|^/usr/share/php/|^phar://")
 
 
 # What _LEVEL_LINE or the "Stack trace:" line needs: "PHP <level>:" or a display error.
-_WORDS = ("PHP ", "Fatal error:", "Parse error:", "Stack trace:")
+_WORDS = ("PHP ", "Fatal error:", "Parse error:", "Stack trace:", _MONOLOG_STACK)
 
 
 def parse(text: str) -> Trace | None:
@@ -72,6 +98,10 @@ def parse(text: str) -> Trace | None:
 
 def _parse(text: str) -> Trace | None:
     lines = text.splitlines()
+    if _MONOLOG_STACK in lines:
+        chain = _monolog_chain(lines)
+        if chain:
+            return Trace(language="php", chain=chain)
     searched = 0  # lines above it already searched for a header: each is searched once
     for index, line in enumerate(lines):
         level = _LEVEL_LINE.search(line)
@@ -97,11 +127,56 @@ def _parse(text: str) -> Trace | None:
     return None
 
 
+def _monolog_chain(lines: list[str]) -> tuple[ExceptionInfo, ...]:
+    """The exceptions of Monolog's ``[object] (...)`` blocks, outermost first."""
+    printed: FrameWindow[ExceptionInfo] = chain_window()
+    index, end = 0, len(lines)
+    while index < end:
+        found = _MONOLOG_OBJECT.search(lines[index])
+        if found is None:
+            index += 1
+            continue
+        if printed.count and not lines[index].startswith(_MONOLOG_PREVIOUS):
+            break  # a second log record's exception: not this one's cause
+        header = [lines[index][found.end() :]]
+        index += 1
+        while index < end and lines[index] != _MONOLOG_STACK and len(header) < MAX_HEADER_LINES:
+            header.append(lines[index])
+            index += 1
+        body, _, where_text = "\n".join(header).rstrip().removesuffix(")").rpartition(" at ")
+        where = _WHERE_EXCEPTION.match(where_text)
+        calls: list[tuple[str, int | None, str]] = []
+        index += 1  # "[stacktrace]"
+        while index < end:
+            frame = _FRAME.match(lines[index].replace("\\\\", "\\"))
+            if frame is None:
+                break
+            index += 1
+            if frame.group("main") or frame.group("call") is None:
+                break
+            line = frame.group("line")
+            calls.append(
+                (frame.group("file") or "", int(line) if line else None, frame.group("call"))
+            )
+        frames = _frames(where.group("file"), int(where.group("line")), calls) if where else []
+        kept, cut = cap_frames(frames)
+        printed.add(
+            ExceptionInfo(
+                type=found.group("type").replace("\\\\", "\\"),
+                message=body.replace("\\\\", "\\"),
+                frames=kept,
+                frames_omitted=cut,
+                relation=Relation.CAUSE if printed.count else None,
+            )
+        )
+    return tuple(printed.kept())
+
+
 def _header_start(lines: list[str], stack_index: int, floor: int) -> int | None:
     """Where the ``Type: message in file:line`` ending just above ``Stack trace:`` starts."""
     lowest = max(floor, stack_index - MAX_HEADER_LINES)
     for index in range(stack_index - 1, lowest - 1, -1):
-        if _TYPE.match(lines[index]):
+        if _TYPE.match(lines[index]) or lines[index].startswith("exception '"):
             return index
     return None
 
@@ -155,6 +230,9 @@ def _exception(lines: list[str], index: int, first: str) -> tuple[ExceptionInfo,
     if index >= end or not header:
         return None
     text = "\n".join(header)
+    old_style = _PHP5_HEADER.match(text)
+    if old_style is not None:
+        text = f"{old_style['type']}: {old_style['message']} in {old_style['where']}"
     kind = _TYPE.match(text)
     if kind is None or " in " not in text:
         return None

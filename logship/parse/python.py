@@ -43,7 +43,9 @@ MAX_GROUP_DEPTH = 12  # Python itself stops drawing nested groups at depth 10
 
 _HEADER = LazyPattern(r"(?:Exception Group )?Traceback \(most recent call last\):\s*$")
 _BOXED_GROUP_HEADER = LazyPattern(r"( *)\+ Exception Group Traceback \(most recent call last\):")
-_FRAME = LazyPattern(r'  File "(.*)", line (\d+)(?:, in (.*))?$')
+# loguru marks the frame that caught the exception with "> File" and puts
+# blank lines between frames.
+_FRAME = LazyPattern(r'(?:  |> )File "(.*)", line (\d+)(?:, in (.*))?$')
 _REPEATED = LazyPattern(r"  \[Previous line repeated (\d+) more times?\]")
 # A type is a dotted name; a class defined in a function prints "f.<locals>.Name".
 _EXCEPTION_LINE = LazyPattern(r"([A-Za-z_][\w.]*(?:<locals>\.[\w.]*)*)(?:: (.*))?$")
@@ -169,7 +171,7 @@ def _parse_exception(lines: list[str], index: int, depth: int) -> tuple[_Node | 
                 repeated = _REPEATED.match(line)
                 if repeated:
                     omitted += int(repeated.group(1))
-                elif not line.startswith("  "):
+                elif line.strip() and not line.startswith("  "):
                     break  # source lines and carets are indented; the type line is not
             index += 1
     if index >= end:

@@ -12,6 +12,10 @@ Ruby 3.4 quotes labels with ``'`` instead of a backtick and names the receiver
 (``in 'Orders#charge'``); both styles are read. A multi-line message prints its
 first line in the header and the rest below it. ``Logger`` writes ``message
 (Class)`` after its own prefix and the backtrace below, one frame a line.
+
+Rails (``ActionDispatch::DebugExceptions``) writes ``Class (message):``, a blank
+line, then the backtrace; ``TaggedLogging`` puts the request's tags
+(``[<request uuid>] ``) before every line, which are read without them.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from logship.records import ExceptionInfo, Frame, Relation, Trace
 from ._lazy import LazyPattern
 from ._limits import FrameWindow, cap_frames, chain_window
 
-MARKER = r"^[ \t]*(?:from )?\S+:\d+:in [`']"
+MARKER = r"^(?:\[[0-9a-fA-F-]+\] )*[ \t]*(?:from )?\S+:\d+:in [`']"
 
 MAX_MESSAGE_LINES = 200
 
@@ -36,6 +40,10 @@ _LEVELS_CUT = LazyPattern(r"\t ?\.\.\. (\d+) levels\.\.\.$")
 _LOGGER_PREFIX = LazyPattern(r"[DIWEFA], \[[^\]]*\] +[A-Z]+ -- [^:]*: ")
 _RECEIVER = LazyPattern(r"(?:(?:block|rescue|ensure) (?:\(\d+ levels\) )?in )*([A-Z][\w:]*)[#.]")
 _NOT_IN_APP = LazyPattern(r"/gems/|/lib/ruby/|^<internal:|/vendor/bundle/|/rubygems/")
+# Rails' TaggedLogging: the request id tags before each line of a multi-line message.
+_REQUEST_TAGS = LazyPattern(r"(?:\[[0-9a-fA-F][0-9a-fA-F-]{7,}\] )+")
+# Rails' "Class (message):" header.
+_RAILS_HEADER = LazyPattern(r"(?P<type>[A-Z]\w*(?:::\w+)*) \((?P<message>.*)\):$")
 
 
 # What a frame needs: the location's ":in `" (":in '" in Ruby 3.4), or "\tfrom ".
@@ -54,6 +62,8 @@ def parse(text: str) -> Trace | None:
 
 def _parse(text: str) -> Trace | None:
     lines = text.splitlines()
+    if "[" in text and "):" in text:
+        lines = _rails_lines(lines)
     start = _first_header(lines)
     if start is None:
         return None
@@ -72,6 +82,21 @@ def _parse(text: str) -> Trace | None:
     # Logger's line holds the exception itself: no separate log message.
     before = [] if start[1] else [line.strip() for line in lines[: start[0]] if line.strip()]
     return Trace(language="ruby", chain=tuple(chain.kept()), message="\n".join(before)[:2000])
+
+
+def _rails_lines(lines: list[str]) -> list[str]:
+    """Rails' tagged ``Class (message):`` report as Logger's ``message (Class)`` lines."""
+    out: list[str] = []
+    for line in lines:
+        tags = _REQUEST_TAGS.match(line)
+        body = line[tags.end() :] if tags else line
+        header = _RAILS_HEADER.match(body)
+        if header is not None:
+            body = f"{header['message']} ({header['type']})"
+        elif tags and not body.strip() and out and _typed(out[-1]) is not None:
+            continue  # the blank line between the header and the backtrace
+        out.append(body)
+    return out
 
 
 @dataclass(frozen=True, slots=True)

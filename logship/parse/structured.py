@@ -95,6 +95,9 @@ _ERROR_TYPE_FIELDS = _Fields(
     "errorType",  # AWS Lambda runtimes
     "message.errorType",
 )
+# An error as one string, the way Go loggers write it: slog's "err", zap's and
+# logrus' "error" ("charge order 1001: read tcp ...: i/o timeout").
+_ERROR_TEXT_FIELDS = _Fields("err", "error")
 _ERROR_MESSAGE_FIELDS = _Fields(
     "err.message",
     "error.message",
@@ -169,6 +172,7 @@ class StructuredLine(NamedTuple):
     error_type: str
     error_message: str
     context: RequestContext
+    error_text: str = ""  # an error as one string ("err", "error"), for a line without a trace
 
 
 def parse_structured(text: str) -> StructuredLine | None:
@@ -215,6 +219,7 @@ def structured_line(data: Mapping[str, Any], level: str | None = None) -> Struct
             http_method=_text(data, _METHOD_FIELDS).upper(),
             user_agent=_text(data, _USER_AGENT_FIELDS),
         ),
+        error_text=_text(data, _ERROR_TEXT_FIELDS),
     )
 
 

@@ -15,7 +15,7 @@ from enum import StrEnum
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING
 
-from logship.fingerprint import UNTYPED_MARKER
+from logship.fingerprint import UNTYPED_MARKER, qualified_function
 
 from ._decide import Decision
 
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from datetime import date
 
     from logship.config import Config, FingerprintRule, IgnoreRule, Matcher
-    from logship.records import Fingerprinted, Frame
+    from logship.records import Fingerprinted
 
 NO_FUNCTION = "<no-in-app-frame>"
 NO_LOGGER = "<no-logger>"
@@ -161,13 +161,6 @@ def template_values(item: Fingerprinted) -> dict[str, str]:
         "log_group": error.log_group,
         "level": error.level,
     }
-
-
-def qualified_function(frame: Frame) -> str:
-    """``com.shop.PaymentClient.charge``: the function with its class or module."""
-    if frame.module and not frame.function.startswith(frame.module):
-        return f"{frame.module}.{frame.function}"
-    return frame.function
 
 
 def apply_fingerprint_rule(item: Fingerprinted, rule: FingerprintRule) -> Fingerprinted:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from logship.config import Config, ServiceMapping
-from logship.parse import find_trace, go, parse_record, php, python, ruby, service_name
+from logship.parse import (
+    find_trace,
+    go,
+    parse_record,
+    php,
+    python,
+    ruby,
+    service_name,
+    split_uncaught,
+)
 from logship.parse._limits import MAX_EXCEPTIONS
 from logship.records import LogRecord
 
@@ -212,3 +222,113 @@ class TestLanguagePrefilters:
         """Fixture lines of every runtime, shuffled and joined by any line break: same result."""
         text = separator.join(lines)
         assert module.parse(text) == module._parse(text)  # type: ignore[attr-defined]
+
+
+FORMATS = Path(__file__).parent.parent / "formats"
+
+
+def _format_line(name: str, number: int) -> str:
+    """Line ``number`` (0-based) of what a framework printed (``tests/formats``)."""
+    return (FORMATS / name / "output.log").read_text(encoding="utf-8").splitlines()[number]
+
+
+class TestFormatsInTheWild:
+    """Records of the issue 13 framework fixtures (``tests/formats``)."""
+
+    def test_winston_simple_stack_in_trailing_json(self) -> None:
+        """winston 'simple': 'error: msg {json}', the stack in the JSON, the service the logger."""
+        line = next(
+            text
+            for text in (FORMATS / "winston-simple" / "output.log").read_text().splitlines()
+            if text.startswith("error: ") and '"stack"' in text
+        )
+        error = parse_record(_record(line), Config())
+        assert error is not None
+        assert [exc.type for exc in error.chain][:1] == ["Error"]
+        assert error.logger == "payment-service"
+        assert "{" not in error.message
+
+    def test_winston_simple_info_is_not_an_error(self) -> None:
+        """'info: msg {json}' is an INFO line."""
+        assert parse_record(_record(_format_line("winston-simple", 0)), Config()) is None
+
+    @pytest.mark.parametrize(("name", "number"), [("go-slog-text", 5), ("go-slog-json", 5)])
+    def test_go_error_attribute_joins_the_message(self, name: str, number: int) -> None:
+        """slog's 'err' attribute is part of the message: Go's 'msg: err'."""
+        error = parse_record(_record(_format_line(name, number)), Config())
+        assert error is not None
+        assert error.message.startswith("payment failed: charge order 1001: ")
+        assert error.message.endswith("i/o timeout")
+
+    def test_winston_json_service_is_the_logger(self) -> None:
+        """winston's defaultMeta {service} names the logger when no logger field does."""
+        line = next(
+            text
+            for text in (FORMATS / "winston-json" / "output.log").read_text().splitlines()
+            if '"level":"error"' in text
+        )
+        error = parse_record(_record(line), Config())
+        assert error is not None
+        assert error.logger == "payment-service"
+
+
+def _lines_record(lines: list[str]) -> LogRecord:
+    """A record of one event per line."""
+    return LogRecord(
+        log_group="/ecs/payment-service",
+        log_stream="ecs/payment/1",
+        owner="123456789012",
+        region="eu-west-1",
+        timestamp=1_700_000_000_000,
+        event_ids=tuple(str(i) for i in range(len(lines))),
+        lines=tuple(lines),
+    )
+
+
+def _format_lines(name: str, first: int, last: int) -> list[str]:
+    lines = (FORMATS / name / "output.log").read_text(encoding="utf-8").splitlines()
+    return lines[first : last + 1]
+
+
+class TestSplitUncaught:
+    """An ERROR line and the uncaught Python crash the assembler joined to it."""
+
+    def test_crash_after_an_error_line_is_split(self) -> None:
+        """python-basicconfig: the untyped ERROR line, then the interpreter's traceback."""
+        lines = _format_lines("python-basicconfig", 54, 68)
+        head, crash = split_uncaught(_lines_record(lines))
+        assert head.lines == (lines[0],)
+        assert head.event_ids == ("0",)
+        assert crash.lines == tuple(lines[1:])
+        assert crash.event_ids[0] == "1"
+
+    def test_logged_trace_is_not_split(self) -> None:
+        """logger.exception inside a function: the traceback starts where it was caught."""
+        lines = _format_lines("python-basicconfig", 38, 52)
+        assert lines[1] == "Traceback (most recent call last):"
+        record = _lines_record(lines)
+        assert split_uncaught(record) == (record,)
+
+    def test_loguru_trace_is_not_split(self) -> None:
+        """loguru prints frames above the catch (from <module>), with a blank line first."""
+        text = (Path(__file__).parent / "samples" / "loguru" / "output.log").read_text()
+        lines = text.splitlines()[4:53]
+        record = _lines_record(lines)
+        assert split_uncaught(record) == (record,)
+
+    def test_module_level_logger_exception_is_split_too(self) -> None:
+        """The trade-off: logger.exception at module level reads like a crash and is split."""
+        lines = [
+            "ERROR:jobs:nightly settlement failed",
+            "Traceback (most recent call last):",
+            '  File "/app/job.py", line 12, in <module>',
+            "    main()",
+            "ValueError: bad amount",
+        ]
+        assert len(split_uncaught(_lines_record(lines))) == 2
+
+    def test_multi_line_events_are_never_split(self) -> None:
+        """Without one event per line the split could not say which event is which."""
+        lines = _format_lines("python-basicconfig", 54, 68)
+        record = replace(_lines_record(lines), event_ids=("0",))
+        assert split_uncaught(record) == (record,)

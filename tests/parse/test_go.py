@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -112,6 +113,38 @@ class TestPanics:
         panicf = exc.frames[-1]
         assert (panicf.module, panicf.function, panicf.in_app) == ("log", "Panicf", False)
         assert panicf.filename == "/usr/lib/go-1.19/src/log/log.go"
+
+
+def sample_entry(name: str, entry_id: str) -> str:
+    """One entry's text from a sample program's output (``tests/parse/samples``)."""
+    directory = Path(__file__).parent / "samples" / name
+    lines = (directory / "output.log").read_text(encoding="utf-8").splitlines()
+    truth = json.loads((directory / "truth.json").read_text(encoding="utf-8"))
+    (entry,) = (e for e in truth["entries"] if e["id"] == entry_id)
+    return "\n".join(lines[entry["first"] : entry["last"] + 1])
+
+
+class TestCurrentToolchain:
+    """Go 1.27's output (``tests/parse/samples/go-panic``)."""
+
+    def test_goroutine_header_with_gp_and_m(self) -> None:
+        """GOTRACEBACK=system's 'goroutine 1 gp=0x... m=0 mp=0x... [running]:' is a header."""
+        text = sample_entry("go-panic", "crash-b-2")
+        assert "goroutine 1 gp=0x" in text
+        trace = go.parse(text)
+        assert trace is not None
+        assert trace.chain[0].message == "assignment to entry in nil map"
+        in_app = [frame.function for frame in trace.chain[0].frames if frame.in_app]
+        assert in_app == ["main", "reserve"]
+
+    def test_default_header(self) -> None:
+        """The same panic under the default GOTRACEBACK has the same in-app frames."""
+        trace = go.parse(sample_entry("go-panic", "crash-b-1"))
+        assert trace is not None
+        assert [frame.function for frame in trace.chain[0].frames if frame.in_app] == [
+            "main",
+            "reserve",
+        ]
 
 
 class TestFatalErrors:

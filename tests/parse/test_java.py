@@ -405,3 +405,42 @@ class TestCircularReference:
             "java.lang.RuntimeException",
             "java.lang.IllegalStateException",
         ]
+
+
+class TestNestedExceptionIs:
+    """``java.rmi.RemoteException`` (``tests/parse/samples/java-rmi``, OpenJDK 17)."""
+
+    def test_nested_message_line_is_not_a_frame_and_the_cause_is_read(self) -> None:
+        """'; nested exception is:' and its indented line stay in the message; the root is found."""
+        text = (Path(__file__).parent / "samples" / "java-rmi" / "trace.txt").read_text()
+        trace = java.parse(text)
+        assert trace is not None
+        assert [exc.type for exc in trace.chain] == [
+            "java.rmi.RemoteException",
+            "java.net.SocketTimeoutException",
+        ]
+        assert trace.chain[0].message.startswith("ledger call failed for order 1003; nested")
+        assert [frame.function for frame in trace.chain[0].frames] == ["main"]
+
+
+class TestJulHeader:
+    """A java.util.logging date line before or around the exception line."""
+
+    def test_exception_on_the_date_line(self) -> None:
+        """'<date> <class>: Type: msg', then frames: the type and message are read.
+
+        The shape of fluent-plugin-detect-exceptions' Java sample, quoted from
+        its test suite (no JUL formatter prints it by default; not run here).
+        """
+        text = (
+            "Jul 09, 2015 3:23:29 PM com.google.devtools.search.cloud.feeder.MakeLog:"
+            " RuntimeException: Run from this message!\n"
+            "\tat com.my.app.Object.do$a1(MakeLog.java:50)\n"
+            "\tat java.lang.Thing.call(Thing.java:10)"
+        )
+        trace = java.parse(text)
+        assert trace is not None
+        assert [(exc.type, exc.message) for exc in trace.chain] == [
+            ("RuntimeException", "Run from this message!")
+        ]
+        assert len(trace.chain[0].frames) == 2

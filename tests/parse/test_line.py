@@ -13,10 +13,17 @@ from logship.parse.line import (
     LinePrefix,
     message_before,
     normalize_level,
+    parse_head,
     parse_prefix,
 )
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "traces"
+SAMPLES = Path(__file__).parent / "samples"
+
+
+def sample_lines(name: str) -> list[str]:
+    """The output a sample program printed (``tests/parse/samples``), line by line."""
+    return (SAMPLES / name / "output.log").read_text(encoding="utf-8").splitlines()
 
 
 def first_line(language: str, name: str) -> str:
@@ -106,6 +113,98 @@ class TestRealFirstLines:
             logger="Microsoft.AspNetCore.Diagnostics.ExceptionHandlerMiddleware",
             message="",
         )
+
+
+class TestIssue13Samples:
+    """First lines that the sample programs of issue 13 printed (``tests/parse/samples``)."""
+
+    def test_python_request_values_are_not_the_logger(self) -> None:
+        """'%(levelname)s [service,%(trace)s] %(name)s:': the name after the bracket logs."""
+        prefix = parse_prefix(sample_lines("python-request-values")[2])
+        assert prefix is not None
+        assert (prefix.level, prefix.logger) == ("error", "payment.api")
+        assert prefix.message == "payment declined for order 8812 user alice"
+
+    def test_loguru_columns(self) -> None:
+        """loguru's '| ERROR    | module:function:line - msg': the module is the logger."""
+        prefix = parse_prefix(sample_lines("loguru")[2])
+        assert prefix == LinePrefix(
+            level="error", logger="scenario", message="payment declined for order 8812 user alice"
+        )
+
+    def test_loguru_info(self) -> None:
+        """An INFO line of loguru is INFO, whatever its message says."""
+        prefix = parse_prefix(sample_lines("loguru")[0])
+        assert prefix is not None
+        assert prefix.level == "info"
+
+    def test_structlog_console_padded_level(self) -> None:
+        """structlog's '[error    ]': the bracket and its padding are not in the message."""
+        prefix = parse_prefix(sample_lines("structlog-console")[2])
+        assert prefix == LinePrefix(
+            level="error", logger="", message="payment declined for order 8812 user alice"
+        )
+
+    def test_jul_level_on_the_second_line(self) -> None:
+        """java.util.logging: the date line names the class, the next line the level."""
+        lines = sample_lines("jul")
+        assert parse_head(lines[6:8]) == LinePrefix(
+            level="error",
+            logger="com.shop.payments.Main",
+            message="payment declined for order 91 user bob",
+        )
+        assert parse_head(lines[0:2]) == LinePrefix(
+            level="info", logger="com.shop.payments.Main", message="started order 1"
+        )
+
+    def test_jul_first_line_alone(self) -> None:
+        """A JUL date line with nothing after it has no level."""
+        prefix = parse_head(sample_lines("jul")[0:1])
+        assert prefix is not None
+        assert prefix.level == ""
+
+
+class TestRequestValues:
+    """Per-request values in a bracket never become the logger (issue 13, item 1).
+
+    Spring Boot 2 with Sleuth could not be run here (no logback jar on the
+    machine): its line is the documented ``LOG_LEVEL_PATTERN``,
+    ``%5p [${spring.application.name},%X{traceId:-},%X{spanId:-}]``, before
+    Spring Boot's default ``${PID} --- [%t] %-40.40logger{39} : %m``.
+    """
+
+    @pytest.mark.parametrize(
+        ("line", "expected"),
+        [
+            pytest.param(
+                "2024-05-01 12:00:00.123 ERROR [payment-service,5f1e2a3b4c5d6e7f,9a8b7c6d5e4f3a2b]"
+                " 1 --- [nio-8080-exec-1] c.e.p.PaymentController  : payment declined",
+                LinePrefix(
+                    "error", "c.e.p.PaymentController", "payment declined", "nio-8080-exec-1"
+                ),
+                id="spring-boot-2-sleuth",
+            ),
+            pytest.param(
+                "2024-05-01 12:00:00.123 ERROR [payment-service,,] 1 --- [           main]"
+                " c.e.p.PaymentController  : payment declined",
+                LinePrefix("error", "c.e.p.PaymentController", "payment declined", "main"),
+                id="spring-boot-2-sleuth-no-span",
+            ),
+            pytest.param(
+                "ERROR [payment-service,6644ff8e9d1b2c3a4f5e6d7c8b9a0f1e] payment.api: declined",
+                LinePrefix("error", "payment.api", "declined"),
+                id="level-first",
+            ),
+            pytest.param(
+                "2024-05-01 12:00:00,123 ERROR [payment-service,6644ff8e9d1b2c3a] payment.api: x",
+                LinePrefix("error", "payment.api", "x"),
+                id="stamp-level",
+            ),
+        ],
+    )
+    def test_bracket_is_not_the_logger(self, line: str, expected: LinePrefix) -> None:
+        """The logger is the name after the bracket; the bracket is in neither field."""
+        assert parse_prefix(line) == expected
 
 
 class TestLayouts:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import re
 import time
 from pathlib import Path
@@ -166,3 +167,53 @@ class TestLimits:
         assert trace.chain[half - 1].message == f"retry level {1000 - half} failed"
         assert trace.chain[half].message == f"retry level {half - 1} failed"
         assert [e.relation for e in trace.chain] == [None] + [Relation.CAUSE] * (MAX_EXCEPTIONS - 1)
+
+
+def format_entry(name: str, entry_id: str) -> str:
+    """One entry's text from a framework fixture (``tests/formats/<name>``)."""
+    directory = Path(__file__).parent.parent / "formats" / name
+    lines = (directory / "output.log").read_text(encoding="utf-8").splitlines()
+    truth = json.loads((directory / "truth.json").read_text(encoding="utf-8"))
+    (entry,) = (e for e in truth["entries"] if e["id"] == entry_id)
+    return "\n".join(lines[entry["first"] : entry["last"] + 1])
+
+
+class TestMonologLaravel:
+    """Monolog's LineFormatter as Laravel configures it (``tests/formats/monolog-laravel``)."""
+
+    def test_object_blocks_give_the_chain(self) -> None:
+        """'[object] (X(code: 0): m at f:n)', '[stacktrace]', then each '[previous exception]'."""
+        trace = php.parse(format_entry("monolog-laravel", "trace-refused-1"))
+        assert trace is not None
+        assert [exc.type for exc in trace.chain] == [
+            "App\\Exceptions\\PaymentException",
+            "GuzzleHttp\\Exception\\ConnectException",
+        ]
+        assert trace.chain[0].message == "ledger write failed for order 1003"
+        assert trace.chain[1].relation is Relation.CAUSE
+        assert any(frame.function == "record" and frame.in_app for frame in trace.chain[0].frames)
+
+    def test_different_roots_differ(self) -> None:
+        """The other root cause is another type."""
+        trace = php.parse(format_entry("monolog-laravel", "trace-number-1"))
+        assert trace is not None
+        assert trace.chain[-1].type == "TypeError"
+
+    def test_php5_and_7_uncaught(self) -> None:
+        """PHP 5's "PHP Fatal error:  Uncaught exception 'X' with message '...' in f:n".
+
+        No PHP 5 runtime on this machine (Debian has PHP 8.2): the text is the
+        documented format (php-src's Zend/zend_exceptions.c before 7.0), not captured.
+        """
+        text = (
+            "PHP Fatal error:  Uncaught exception 'RuntimeException' with message"
+            " 'ledger down for order 1003' in /app/app.php:33\n"
+            "Stack trace:\n"
+            "#0 /app/app.php(144): record()\n"
+            "#1 {main}\n"
+            "  thrown in /app/app.php on line 33"
+        )
+        trace = php.parse(text)
+        assert trace is not None
+        assert trace.chain[0].type == "RuntimeException"
+        assert trace.chain[0].message == "ledger down for order 1003"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -238,3 +239,23 @@ class TestParse:
         started = time.perf_counter()
         python.parse(text)
         assert time.perf_counter() - started < 1.0
+
+
+class TestLoguru:
+    """loguru's tracebacks (``tests/parse/samples/loguru``): '> File', blank lines, values."""
+
+    def test_chain_and_frames(self) -> None:
+        """The chain is read through loguru's decorations, the catching frame included."""
+        directory = Path(__file__).parent / "samples" / "loguru"
+        lines = (directory / "output.log").read_text(encoding="utf-8").splitlines()
+        truth = json.loads((directory / "truth.json").read_text(encoding="utf-8"))
+        (entry,) = (e for e in truth["entries"] if e["id"] == "timeout-0")
+        trace = python.parse("\n".join(lines[entry["first"] : entry["last"] + 1]))
+        assert trace is not None
+        assert [exc.type for exc in trace.chain] == ["RuntimeError", "TimeoutError"]
+        assert [frame.function for frame in trace.chain[0].frames] == [
+            "<module>",
+            "charge_flow",
+            "run",
+            "charge",
+        ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import re
 import time
 from pathlib import Path
@@ -180,3 +181,25 @@ class TestLimits:
         assert trace.chain[half - 1].message == f"retry level {1000 - half} failed"
         assert trace.chain[half].message == f"retry level {half - 1} failed"
         assert [e.relation for e in trace.chain] == [None] + [Relation.CAUSE] * (MAX_EXCEPTIONS - 1)
+
+
+def format_entry(name: str, entry_id: str) -> str:
+    """One entry's text from a framework fixture (``tests/formats/<name>``)."""
+    directory = Path(__file__).parent.parent / "formats" / name
+    lines = (directory / "output.log").read_text(encoding="utf-8").splitlines()
+    truth = json.loads((directory / "truth.json").read_text(encoding="utf-8"))
+    (entry,) = (e for e in truth["entries"] if e["id"] == entry_id)
+    return "\n".join(lines[entry["first"] : entry["last"] + 1])
+
+
+class TestRails:
+    """Rails' request log (``tests/formats/rails``): tagged lines, 'Class (message):'."""
+
+    def test_tagged_report(self) -> None:
+        """The request id tags are read through; the header gives type and message."""
+        trace = ruby.parse(format_entry("rails", "trace-timeout-1"))
+        assert trace is not None
+        (exc,) = trace.chain
+        assert exc.type == "GatewayError"
+        assert exc.message == "rate lookup failed for payment 1003"
+        assert [frame.function for frame in exc.frames][-1] == "rescue in fetch_rate"

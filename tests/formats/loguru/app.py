@@ -1,0 +1,3 @@
+from shop.payments import main
+
+main()
