@@ -434,3 +434,39 @@ class TestRules:
         assert len(batches) == 1
         assert isinstance(batches[0], LogBatch)
         assert batches[0].event_ids == ("1", "2")
+
+
+class TestSplitCrash:
+    """A log line and the uncaught crash the assembler joined to it split the same way on
+    both sides of a payload boundary (logship.parse.split_uncaught), as replay splits them."""
+
+    def test_boundary_between_the_log_line_and_the_crash(self) -> None:
+        """Cut right after the ERROR line: its payload ships it, the next ships the crash."""
+        from pathlib import Path
+
+        output = Path(__file__).parent / "formats" / "python-basicconfig" / "output.log"
+        lines = output.read_text(encoding="utf-8").splitlines()
+        start = next(i for i, line in enumerate(lines) if "ledger unreachable" in line)
+        now = int(time.time() * 1000) - 60_000
+        events = [(f"{i + 1:056d}", now + i, line) for i, line in enumerate(lines[start - 2 :])]
+        group, stream = "/ecs/payments", "ecs/payments/task1"
+        with mock_aws():
+            client = logs_client(REGION)
+            client.create_log_group(logGroupName=group)
+            client.create_log_stream(logGroupName=group, logStreamName=stream)
+            put(client, group, stream, events)
+            cloud = Cloud(client, group, stream, events, 2, len(events), now)
+            whole = Cloud(**{**cloud.__dict__, "sink": MemorySink()})
+            whole.invoke(cloud.payload(events).lambda_event())
+            cut = 3  # two INFO lines, then the ERROR line
+            _, head = cloud.invoke(cloud.payload(events[:cut]).lambda_event())
+            _, tail = cloud.invoke(cloud.payload(events[cut:]).lambda_event())
+        assert len(whole.sink.events) == 2  # replay's split: the log line, the crash
+        assert sorted(e["event_id"] for e in cloud.sink.events) == sorted(
+            e["event_id"] for e in whole.sink.events
+        )
+        assert head["shipped"] == 1
+        assert tail["shipped"] == 1
+        assert tail["events_continued"] == 0
+        for summary in (head, tail):
+            assert_balanced(summary)

@@ -109,10 +109,19 @@ def split_uncaught(record: LogRecord) -> tuple[LogRecord, ...]:
     logged by ``logger.exception`` at module level is split the same way (two
     errors, the log line's and the trace's). Loguru's tracebacks (a blank
     line under the header) are never split: it prints frames above the catch.
+
+    A record the Lambda stitched (``logship.stitch``) holds lines read from
+    CloudWatch Logs besides its own events: leading ones when it is
+    ``continued``, trailing ones counted in ``stitched``. Each part keeps only
+    its own events; a part with none is another invocation's and is dropped,
+    so both invocations at a payload boundary split as replay does.
     """
     lines = record.lines
-    if len(lines) < 3 or lines[1] != _TRACEBACK or len(record.event_ids) != len(lines):
+    if len(lines) < 3 or lines[1] != _TRACEBACK:
         return (record,)
+    read_before = len(lines) - len(record.event_ids) - record.stitched
+    if read_before < 0 or (read_before and not record.continued):
+        return (record,)  # events of several lines (awslogs multiline mode): not split
     outermost = max(index for index, line in enumerate(lines) if line == _TRACEBACK)
     first_frame = lines[outermost + 1] if outermost + 1 < len(lines) else ""
     if not first_frame.startswith('  File "') or not any(
@@ -122,10 +131,16 @@ def split_uncaught(record: LogRecord) -> tuple[LogRecord, ...]:
     prefix = parse_prefix(lines[0])
     if prefix is None or not prefix.level:
         return (record,)
-    return (
-        replace(record, event_ids=record.event_ids[:1], lines=lines[:1]),
-        replace(record, event_ids=record.event_ids[1:], lines=lines[1:]),
+    own_first = 0 if read_before else 1  # the log line's own event, if it is this payload's
+    log_line = replace(record, event_ids=record.event_ids[:own_first], lines=lines[:1], stitched=0)
+    crash = replace(
+        record,
+        event_ids=record.event_ids[own_first:],
+        lines=lines[1:],
+        continued=read_before > 1,
     )
+    # A part without an event of this payload's is another invocation's to ship.
+    return tuple(part for part in (log_line, crash) if part.event_ids)
 
 
 def parse_record(record: LogRecord, config: Config) -> ParsedError | None:
