@@ -177,8 +177,6 @@ def _count_inputs(
 
 def _fast_lane(config: Config) -> FastLane | None:
     """The assembler's fast lane for ``config.min_level``, when the parse stage has one."""
-    if not parse.FAST_REJECT:
-        return None
     pattern = parse.low_text_line(config.min_level)
     if pattern is None:
         return None

@@ -48,15 +48,7 @@ def _record(lines: tuple[str, ...]) -> LogRecord:
 
 def _both(record: LogRecord, config: Config) -> tuple[ParsedError | None, ParsedError | None]:
     """parse_record without, then with, the fast path."""
-    previous = logship.parse.FAST_REJECT
-    try:
-        logship.parse.FAST_REJECT = False
-        slow = parse_record(record, config)
-        logship.parse.FAST_REJECT = True
-        fast = parse_record(record, config)
-    finally:
-        logship.parse.FAST_REJECT = previous
-    return slow, fast
+    return parse_record(record, config, fast_reject=False), parse_record(record, config)
 
 
 def _corpus_messages() -> Iterator[str]:
