@@ -1,10 +1,10 @@
 """Tests for whole-payload batches in the assembler (logship.assemble, decode, pipeline).
 
-A :class:`LogBatch` must change nothing but speed: the same records, in the
-same order, the same fast-lane count and the same run report as pushing its
-events one by one. Compared here over the evaluation corpus, the benchmark
-corpus, every trace fixture between INFO lines (in order, and shuffled so that
-payloads arrive late), small limits, and generated streams (Hypothesis).
+A :class:`LogBatch` must change nothing but speed: the same records, in the same order,
+the same fast-lane count and the same run report as pushing its events one by one.
+Compared here over the evaluation corpus, every trace fixture between INFO lines (in
+order, and shuffled so that payloads arrive late), small limits, and generated streams
+(Hypothesis). The benchmark corpus is compared in ``bench/tests/test_bench.py``.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from trace_fixtures import fixture_texts
 
-from bench.corpus import build_corpus
 from logship.assemble import FastLane, LineKind, assemble, classify
 from logship.config import AssemblyLimits, Config
 from logship.decode import encode_payload, from_lambda_event, lambda_event
@@ -251,19 +250,6 @@ class TestBatchedAssembly:
         found, report = _run(events, config)
         assert _run(batches, config) == (found, report)
         assert len(found) > 100
-
-    @pytest.mark.parametrize("error_share", [0.05, 0.2])
-    def test_benchmark_corpus(self, error_share: float) -> None:
-        """The benchmark's payloads, one run per payload as the Lambda does: the same results."""
-        corpus = build_corpus(total_bytes=1_500_000, error_share=error_share)
-        config = Config()
-        built = 0
-        for payload in corpus.payloads:
-            event = payload.lambda_event()
-            found, report = _run(from_lambda_event(event), config)
-            assert _run(from_lambda_event(event, batched=True), config) == (found, report)
-            built += len(found)
-        assert built > 10
 
     @pytest.mark.parametrize("jitter_ms", [0, 3])
     @pytest.mark.parametrize(

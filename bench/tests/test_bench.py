@@ -241,3 +241,66 @@ class TestBreakdown:
         assert "+ build event dicts = stage (2)" in report
         sums = re.findall(r"sum with .* (\d+\.\d+)%\s+of floor \(target >= 40%\)", report)
         assert len(sums) == 2
+
+
+class TestFastPathsOnTheBenchmarkCorpus:
+    """logship's fast paths change nothing but speed on the benchmark's payloads too.
+
+    The same equivalences ``tests/test_fast_lane.py``, ``tests/test_assemble_batch.py``
+    and ``tests/parse/test_fast_reject.py`` check on the evaluation corpus and the
+    fixtures, here on the traffic the benchmark times.
+    """
+
+    @pytest.mark.parametrize("error_share", [0.05, 0.2])
+    def test_fast_lane(self, error_share: float) -> None:
+        """errors() with and without the fast lane: the same errors and report."""
+        from logship.config import Config
+        from logship.pipeline import RunReport, errors
+
+        built = corpus.build_corpus(total_bytes=1_500_000, error_share=error_share)
+        items = [i for p in built.payloads for i in from_lambda_event(p.lambda_event())]
+        results = []
+        for fast_lane in (False, True):
+            report = RunReport()
+            found = list(errors(iter(items), Config(), report, fast_lane=fast_lane))
+            results.append(([(e.fingerprint, e.error.event_ids) for e in found], report.as_dict()))
+        assert results[0] == results[1]
+        assert results[0][0]
+
+    @pytest.mark.parametrize("error_share", [0.05, 0.2])
+    def test_batches(self, error_share: float) -> None:
+        """Each payload as one batch or event by event: the same errors and report."""
+        from logship.config import Config
+        from logship.pipeline import RunReport, errors
+
+        built = corpus.build_corpus(total_bytes=1_500_000, error_share=error_share)
+        shipped = 0
+        for payload in built.payloads:
+            event = payload.lambda_event()
+            results = []
+            for batched in (False, True):
+                report = RunReport()
+                found = list(errors(from_lambda_event(event, batched=batched), Config(), report))
+                results.append(([e.fingerprint for e in found], report.as_dict()))
+            assert results[0] == results[1]
+            shipped += len(results[0][0])
+        assert shipped > 10
+
+    def test_fast_reject(self) -> None:
+        """parse_record with and without the fast rejection: the same result per record."""
+        from logship.assemble import assemble
+        from logship.config import Config
+        from logship.parse import parse_record
+
+        built = corpus.build_corpus(total_bytes=700_000, error_share=0.2)
+        config = Config()
+        events = [
+            item
+            for payload in built.payloads
+            for item in from_lambda_event(payload.lambda_event())
+            if isinstance(item, LogEvent)
+        ]
+        records = list(assemble(events, config.assembly))
+        assert any(len(record.lines) > 1 for record in records)
+        for record in records:
+            assert parse_record(record, config, fast_reject=False) == parse_record(record, config)
