@@ -35,8 +35,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from .event import EventSettings, build_event
 from .flood import FloodControl, Release
-from .pipeline import Outcome, RunReport
-from .records import NO_ANNOTATION, Annotation, Fingerprinted
+from .pipeline import RunReport
+from .records import NO_ANNOTATION, Annotation, Fingerprinted, Outcome
 from .sink import DeliveryFailure, DeliveryResult, Sink
 
 if TYPE_CHECKING:

@@ -32,7 +32,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from .pipeline import Outcome, RunReport
+from .pipeline import RunReport
+from .records import Outcome
 
 __all__ = ["SUPPRESSED_KEY", "FloodControl", "Release"]
 

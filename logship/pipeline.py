@@ -29,14 +29,13 @@ from logship.config import Config
 from logship.fingerprint import fingerprint
 from logship.parse import parse_record
 from logship.records import (
-    NO_ANNOTATION,
-    Annotation,
     ControlMessage,
     Fingerprinted,
     InputProblem,
     LogBatch,
     LogEvent,
     LogRecord,
+    Outcome,
     StitchedBatch,
 )
 from logship.rules import decide, expiry_warnings
@@ -44,18 +43,6 @@ from logship.rules import decide, expiry_warnings
 MAX_REPORTED_PROBLEMS = 50  # the count is exact; only the list of examples is capped
 
 Item = LogEvent | LogBatch | StitchedBatch | InputProblem | ControlMessage
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """What the pipeline decided for one error."""
-
-    item: Fingerprinted
-    ignored_by: str = ""  # the ignore rule's name; "" means ship it
-    reason: str = ""
-    sampled_by: str = ""  # an ignore rule matched but kept this one as its 1-in-N sample
-    annotation: Annotation = NO_ANNOTATION  # team, severity, runbook, tags from annotate rules
-    routes: tuple[str, ...] = ()  # the route rules whose buses also get this error
 
 
 @dataclass(slots=True)

@@ -313,3 +313,61 @@ class Annotation:
 
 
 NO_ANNOTATION = Annotation()
+
+
+# --- what the rules and the pipeline decide -------------------------------------------
+
+
+class Status(StrEnum):
+    """What happened when a rule was tried on an error."""
+
+    MATCHED = "matched"
+    NO_MATCH = "no match"
+    EXPIRED = "expired"
+    SKIPPED = "not tried"  # an earlier rule of the same kind matched
+
+
+@dataclass(frozen=True, slots=True)
+class RuleCheck:
+    """One rule tried on one error, for ``logship explain``."""
+
+    kind: str  # "fingerprint" or "ignore"
+    name: str
+    status: Status
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What the rules decided for one error."""
+
+    item: Fingerprinted  # re-fingerprinted when a fingerprint rule matched
+    ignore_rule: str = ""  # the ignore rule that matched, "" for none
+    reason: str = ""
+    sampled: bool = False  # the ignore rule matched, but sampling kept this error
+    regex_timeouts: tuple[str, ...] = ()  # rules whose message regex timed out
+    checks: tuple[RuleCheck, ...] = ()  # filled only when explaining
+    annotation: Annotation = NO_ANNOTATION  # empty for an error no annotate rule matched
+    routes: tuple[str, ...] = ()  # the route rules that matched, in file order
+
+    @property
+    def ignored(self) -> bool:
+        """Whether the error is dropped."""
+        return bool(self.ignore_rule) and not self.sampled
+
+    @property
+    def fingerprint_rule(self) -> str:
+        """The fingerprint rule that matched, "" for the default fingerprint."""
+        return self.item.rule
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What the pipeline decided for one error."""
+
+    item: Fingerprinted
+    ignored_by: str = ""  # the ignore rule's name; "" means ship it
+    reason: str = ""
+    sampled_by: str = ""  # an ignore rule matched but kept this one as its 1-in-N sample
+    annotation: Annotation = NO_ANNOTATION  # team, severity, runbook, tags from annotate rules
+    routes: tuple[str, ...] = ()  # the route rules whose buses also get this error

@@ -22,6 +22,7 @@ from typing import Any
 
 from .config import Config
 from .exceptions import ConfigError, SettingsError
+from .truncate import MAX_TAG_KEY_CHARS, MAX_TAG_VALUE_CHARS
 
 # The Sentry DSN itself; the simplest setup, fine when the DSN is not treated as secret.
 SENTRY_DSN = "SENTRY_DSN"
@@ -50,8 +51,8 @@ DEFAULT_FLUSH_MARGIN_MS = 2000
 DEFAULT_STITCH_WAIT_MS = 6000  # the awslogs driver sends a batch at least every 5 s
 _SWITCH = {"on": True, "true": True, "1": True, "off": False, "false": False, "0": False}
 # Sentry's limits on tags (https://develop.sentry.dev/sdk/data-model/event-payloads/).
-MAX_TAG_KEY = 32
-MAX_TAG_VALUE = 200
+MAX_TAG_KEY = MAX_TAG_KEY_CHARS
+MAX_TAG_VALUE = MAX_TAG_VALUE_CHARS
 
 
 @dataclass(frozen=True, slots=True)

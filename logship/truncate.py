@@ -28,6 +28,7 @@ MAX_COMPRESSED_BYTES = 200_000
 EVENT_BYTES_BUDGET = MAX_EVENT_BYTES * 9 // 10
 COMPRESSED_BYTES_BUDGET = MAX_COMPRESSED_BYTES * 9 // 10
 # Sentry's limit for a tag value (in characters).
+MAX_TAG_KEY_CHARS = 32  # Sentry's documented tag key limit
 MAX_TAG_VALUE_CHARS = 200
 
 ELLIPSIS = "\u2026"

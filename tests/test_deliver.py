@@ -13,8 +13,8 @@ from logship.config import Config
 from logship.decode import from_lambda_event
 from logship.deliver import deliver
 from logship.event import EventSettings, build_event
-from logship.pipeline import Outcome, RunReport, run
-from logship.records import NO_ANNOTATION, Annotation, Fingerprinted
+from logship.pipeline import RunReport, run
+from logship.records import NO_ANNOTATION, Annotation, Fingerprinted, Outcome
 from logship.route import (
     MemoryPublisher,
     PublishResult,

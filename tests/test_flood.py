@@ -15,8 +15,8 @@ from logship.decode import from_lambda_event
 from logship.deliver import deliver
 from logship.event import EventSettings
 from logship.flood import SUPPRESSED_KEY, FloodControl, Release
-from logship.pipeline import Outcome, RunReport, run
-from logship.records import Fingerprinted, LogRecord, ParsedError
+from logship.pipeline import RunReport, run
+from logship.records import Fingerprinted, LogRecord, Outcome, ParsedError
 from logship.sink import MemorySink
 
 

@@ -20,13 +20,14 @@ import logship.rules
 from logship.config import Config
 from logship.decode import from_path
 from logship.fingerprint import fingerprint
-from logship.pipeline import Outcome, RunReport, run
+from logship.pipeline import RunReport, run
 from logship.records import (
     Annotation,
     ExceptionInfo,
     Fingerprinted,
     Frame,
     LogRecord,
+    Outcome,
     ParsedError,
     Relation,
 )

@@ -10,7 +10,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from logship.pipeline import Outcome
+from logship.config import Config
+from logship.pipeline import RunReport
+from logship.records import Outcome
 
 __all__ = ["Group", "Groups", "TimeBins", "iso", "sample_text"]
 
@@ -180,3 +182,30 @@ class Groups:
         """Groups with errors to send and a runbook for none of them, the largest first:
         the procedures still to write."""
         return [group for group in self.by_shipped() if group.shipped and not group.runbook]
+
+
+@dataclass(frozen=True, slots=True)
+class RuleNoise:
+    """What one ignore rule removed in this run."""
+
+    name: str
+    reason: str
+    hits: int
+    sampled: int  # hits kept anyway as the rule's 1-in-N sample
+
+    @property
+    def removed(self) -> int:
+        return self.hits - self.sampled
+
+
+def rule_noise(config: Config, report: RunReport) -> list[RuleNoise]:
+    """Every ignore rule of the config with its hits, the busiest first (0 hits too)."""
+    reasons = {rule.name: rule.reason for rule in config.ignore_rules}
+    names = list(reasons) + [name for name in report.ignore_hits if name not in reasons]
+    noise = [
+        RuleNoise(
+            name, reasons.get(name, ""), report.ignore_hits[name], report.ignore_sampled[name]
+        )
+        for name in names
+    ]
+    return sorted(noise, key=lambda r: -r.hits)

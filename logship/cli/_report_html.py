@@ -20,8 +20,7 @@ from logship.pipeline import RunReport
 from ._groups import iso
 
 if TYPE_CHECKING:
-    from ._groups import Group
-    from .report import RuleNoise
+    from ._groups import Group, RuleNoise
 
 HISTOGRAM_BARS = 40
 _SVG_WIDTH = 160

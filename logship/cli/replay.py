@@ -14,7 +14,8 @@ from logship.cli._inputs import add_input_options, load_config_option, read_inpu
 from logship.cli._progress import Progress
 from logship.config import Config
 from logship.flood import FloodControl
-from logship.pipeline import Outcome, RunReport, run
+from logship.pipeline import RunReport, run
+from logship.records import Outcome
 
 if TYPE_CHECKING:
     from logship.event import EventSettings

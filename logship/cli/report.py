@@ -14,14 +14,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from logship.config import Config
 from logship.pipeline import RunReport, run
 
-from ._groups import Group, Groups, iso
+from ._groups import Group, Groups, RuleNoise, iso, rule_noise
 from ._inputs import add_input_options, load_config_option, read_inputs
 from ._progress import Progress
 
@@ -31,33 +29,6 @@ examples:
   logship report dump.json.gz --config logship.toml -o report.html
   logship report dump-*.json.gz --config logship.toml --json | jq '.groups[:5]'
 """
-
-
-@dataclass(frozen=True, slots=True)
-class RuleNoise:
-    """What one ignore rule removed in this run."""
-
-    name: str
-    reason: str
-    hits: int
-    sampled: int  # hits kept anyway as the rule's 1-in-N sample
-
-    @property
-    def removed(self) -> int:
-        return self.hits - self.sampled
-
-
-def rule_noise(config: Config, report: RunReport) -> list[RuleNoise]:
-    """Every ignore rule of the config with its hits, the busiest first (0 hits too)."""
-    reasons = {rule.name: rule.reason for rule in config.ignore_rules}
-    names = list(reasons) + [name for name in report.ignore_hits if name not in reasons]
-    noise = [
-        RuleNoise(
-            name, reasons.get(name, ""), report.ignore_hits[name], report.ignore_sampled[name]
-        )
-        for name in names
-    ]
-    return sorted(noise, key=lambda r: -r.hits)
 
 
 def group_json(group: Group) -> dict[str, object]:

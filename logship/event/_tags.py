@@ -5,11 +5,10 @@ from __future__ import annotations
 import re
 
 from logship._cache import BoundedCache
-from logship.truncate import MAX_TAG_VALUE_CHARS, cut
+from logship.truncate import MAX_TAG_KEY_CHARS, MAX_TAG_VALUE_CHARS, cut
 
 __all__ = ["MAX_TAG_KEY_CHARS", "one_line", "tag_key", "tag_value"]
 
-MAX_TAG_KEY_CHARS = 32  # Sentry's documented tag key limit
 _TAG_KEY_INVALID = re.compile(r"[^A-Za-z0-9_.:-]+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 

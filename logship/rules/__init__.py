@@ -23,15 +23,15 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
-from ._decide import Decision, decide, expired_rules, expiry_warnings
+from logship.records import Decision, RuleCheck, Status
+
+from ._decide import decide, expired_rules, expiry_warnings
 
 if TYPE_CHECKING:
     from ._annotate import annotate_and_route, render_runbook
     from ._load import LEVELS, TEMPLATE_VARIABLES, load_config, parse_config
     from ._match import (
         MatchResult,
-        RuleCheck,
-        Status,
         Subject,
         apply_fingerprint_rule,
         match,
@@ -75,8 +75,6 @@ _LAZY = {
     "load_config": "_load",
     "parse_config": "_load",
     "MatchResult": "_match",
-    "RuleCheck": "_match",
-    "Status": "_match",
     "Subject": "_match",
     "apply_fingerprint_rule": "_match",
     "match": "_match",

@@ -18,13 +18,11 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from logship.records import NO_ANNOTATION, Annotation
+from logship.records import NO_ANNOTATION, Annotation, Decision, RuleCheck, Status
 
 from ._match import (
     TEMPLATE_VARIABLE,
     MatchResult,
-    RuleCheck,
-    Status,
     Subject,
     _check,
     match,
@@ -34,8 +32,6 @@ from ._match import (
 
 if TYPE_CHECKING:
     from logship.config import AnnotateRule, Config
-
-    from ._decide import Decision
 
 
 def render_runbook(template: str, values: Mapping[str, str]) -> str:

@@ -16,18 +16,15 @@ it at cold start.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from logship.records import NO_ANNOTATION, Annotation
+from logship.records import Decision
 
 if TYPE_CHECKING:
     from datetime import date
 
     from logship.config import Config, IgnoreRule
     from logship.records import Fingerprinted
-
-    from ._match import RuleCheck
 
 
 def expired_rules(config: Config, today: date) -> tuple[IgnoreRule, ...]:
@@ -42,30 +39,6 @@ def expiry_warnings(config: Config, today: date) -> tuple[str, ...]:
         f"applies; remove it or move its 'until' date (reason: {rule.reason})"
         for rule in expired_rules(config, today)
     )
-
-
-@dataclass(frozen=True, slots=True)
-class Decision:
-    """What the rules decided for one error."""
-
-    item: Fingerprinted  # re-fingerprinted when a fingerprint rule matched
-    ignore_rule: str = ""  # the ignore rule that matched, "" for none
-    reason: str = ""
-    sampled: bool = False  # the ignore rule matched, but sampling kept this error
-    regex_timeouts: tuple[str, ...] = ()  # rules whose message regex timed out
-    checks: tuple[RuleCheck, ...] = ()  # filled only when explaining
-    annotation: Annotation = NO_ANNOTATION  # empty for an error no annotate rule matched
-    routes: tuple[str, ...] = ()  # the route rules that matched, in file order
-
-    @property
-    def ignored(self) -> bool:
-        """Whether the error is dropped."""
-        return bool(self.ignore_rule) and not self.sampled
-
-    @property
-    def fingerprint_rule(self) -> str:
-        """The fingerprint rule that matched, "" for the default fingerprint."""
-        return self.item.rule
 
 
 def decide(item: Fingerprinted, config: Config, *, today: date, explain: bool = False) -> Decision:

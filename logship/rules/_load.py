@@ -34,7 +34,8 @@ from logship.config import (
 )
 from logship.exceptions import ConfigError
 from logship.scrub import DEFAULT_PATTERNS
-from logship.settings import MAX_TAG_KEY, MAX_TAG_VALUE
+from logship.truncate import MAX_TAG_KEY_CHARS as MAX_TAG_KEY
+from logship.truncate import MAX_TAG_VALUE_CHARS as MAX_TAG_VALUE
 
 from ._annotate import render_runbook
 from ._match import TEMPLATE_VARIABLE

@@ -11,13 +11,11 @@ import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from enum import StrEnum
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING
 
 from logship.fingerprint import UNTYPED_MARKER, qualified_function
-
-from ._decide import Decision
+from logship.records import Decision, RuleCheck, Status
 
 if TYPE_CHECKING:
     from datetime import date
@@ -202,25 +200,6 @@ def sample_keeps(fingerprint: tuple[str, ...], event_id: str, one_in: int) -> bo
 
 
 # --- decisions -------------------------------------------------------------------------
-
-
-class Status(StrEnum):
-    """What happened when a rule was tried on an error."""
-
-    MATCHED = "matched"
-    NO_MATCH = "no match"
-    EXPIRED = "expired"
-    SKIPPED = "not tried"  # an earlier rule of the same kind matched
-
-
-@dataclass(frozen=True, slots=True)
-class RuleCheck:
-    """One rule tried on one error, for ``logship explain``."""
-
-    kind: str  # "fingerprint" or "ignore"
-    name: str
-    status: Status
-    detail: str = ""
 
 
 def apply_rules(

@@ -11,7 +11,8 @@ import pytest
 
 from logship.cli import EXIT_INPUT_PROBLEMS, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, main
 from logship.cli import replay as replay_module
-from logship.pipeline import Outcome, run
+from logship.pipeline import run
+from logship.records import Outcome
 
 SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sample-subscription-events.jsonl.gz"
 SAMPLE_EVENTS = 429
