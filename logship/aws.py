@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import importlib
 import random
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ __all__ = [
     "THROTTLING_CODES",
     "Backoff",
     "Clock",
+    "LazyClient",
     "Sleep",
     "error_code",
     "make_client",
@@ -129,3 +131,38 @@ class Backoff:
             return False
         self.sleep(delay)
         return True
+
+
+class LazyClient:
+    """A boto3 client made on its first use, with the clock, sleep and backoff its calls share.
+
+    ``client`` is a ready client (tests, the CLI); without it one is made by
+    ``client_factory`` (default :func:`make_client` for ``service`` and
+    ``region``) when first needed, so a run that never calls AWS never imports
+    boto3. ``clock``, ``sleep`` and ``jitter`` are injectable so tests never wait.
+    """
+
+    def __init__(
+        self,
+        service: str,
+        *,
+        region: str = "",
+        client: Any = None,
+        client_factory: Callable[[], Any] | None = None,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = time.sleep,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        self._client = client
+        self._factory = client_factory or (lambda: make_client(service, region))
+        self._lock = threading.Lock()
+        self.clock = clock
+        self.sleep = sleep
+        self._backoff = Backoff(clock=clock, sleep=sleep, jitter=jitter)
+
+    @property
+    def client(self) -> Any:
+        with self._lock:
+            if self._client is None:
+                self._client = self._factory()
+            return self._client

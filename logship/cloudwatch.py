@@ -25,7 +25,6 @@ EventBridge publisher of route rules.
 from __future__ import annotations
 
 import random
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
@@ -39,8 +38,8 @@ from .aws import (
     READ_TIMEOUT_S,
     RETRYABLE_CODES,
     THROTTLING_CODES,
-    Backoff,
     Clock,
+    LazyClient,
     Sleep,
     error_code,
 )
@@ -84,7 +83,7 @@ def make_client(
     return _make_client("logs", region, profile=profile, endpoint_url=endpoint_url)
 
 
-class LogsReader:
+class LogsReader(LazyClient):
     """Reads CloudWatch Logs for one region; safe to share between threads.
 
     ``client`` is a ready boto3 client (tests, the CLI); without it one is made
@@ -102,21 +101,17 @@ class LogsReader:
         sleep: Sleep = time.sleep,
         jitter: Callable[[], float] = random.random,
     ) -> None:
-        self._client = client
-        self._factory = client_factory or (lambda: make_client(region))
-        self._lock = threading.Lock()
-        self.clock = clock
-        self.sleep = sleep
-        self._backoff = Backoff(clock=clock, sleep=sleep, jitter=jitter)
+        super().__init__(
+            "logs",
+            region=region,
+            client=client,
+            client_factory=client_factory or (lambda: make_client(region)),
+            clock=clock,
+            sleep=sleep,
+            jitter=jitter,
+        )
         self.calls: Counter[str] = Counter()  # requests sent, per operation
         self.retries = 0  # requests refused for rate or a passing fault, then retried
-
-    @property
-    def client(self) -> Any:
-        with self._lock:
-            if self._client is None:
-                self._client = self._factory()
-            return self._client
 
     def call(self, operation: str, *, deadline: float | None = None, **params: Any) -> Any:
         """One request (``operation`` is the boto3 method name), retried while worth it.

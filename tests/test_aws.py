@@ -3,23 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from fake_time import FakeTime
 
 from logship.aws import MAX_DELAY_S, Backoff, error_code
-
-
-class FakeTime:
-    """A clock that moves only when slept on."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.slept: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
 
 
 class TestBackoff:

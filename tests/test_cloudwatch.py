@@ -7,23 +7,11 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+from fake_time import FakeTime
 from moto import mock_aws
 from stitch_support import logs_client, put
 
 from logship.cloudwatch import LogsReader, LogsReadError
-
-
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.slept: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
 
 
 class Scripted:
@@ -61,7 +49,7 @@ class TestLogsReader:
             reader.call("describe_log_groups", deadline=1.0)
         assert caught.value.throttled
         assert caught.value.code == "ThrottlingException"
-        assert fake.now <= 1.0
+        assert fake.clock() <= 1.0
 
     def test_access_denied_is_raised_at_once(self) -> None:
         """An error that a retry cannot mend is raised on the first answer."""

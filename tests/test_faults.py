@@ -13,7 +13,8 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from fakesentry import FakeSentry, FakeTime, Reply, Request, fake_sentry, refused_dsn
+from fake_time import FakeTime
+from fakesentry import FakeSentry, Reply, Request, fake_sentry, refused_dsn
 from lambda_payloads import (
     DISTINCT_TRACES,
     REGION,

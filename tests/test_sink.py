@@ -14,7 +14,8 @@ from email.utils import format_datetime
 from typing import Any
 
 import pytest
-from fakesentry import PUBLIC_KEY, FakeTime, Reply, Request, fake_sentry, refused_dsn
+from fake_time import FakeTime
+from fakesentry import PUBLIC_KEY, Reply, Request, fake_sentry, refused_dsn
 
 from logship.exceptions import SettingsError
 from logship.sink import (

@@ -6,14 +6,13 @@ See :mod:`logship.route` for the delivery guarantees.
 from __future__ import annotations
 
 import random
-import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from logship.aws import RETRYABLE_CODES, Backoff, Clock, Sleep, error_code, make_client
+from logship.aws import RETRYABLE_CODES, Clock, LazyClient, Sleep, error_code
 
 from ._detail import (
     MAX_ENTRIES_PER_CALL,
@@ -76,14 +75,13 @@ class MemoryPublisher:
 MAX_REMEMBERED_IDS = 10_000  # ids of accepted events a publisher remembers (a warm container)
 
 
-class EventBridgePublisher:
+class EventBridgePublisher(LazyClient):
     """Publishes route entries with EventBridge ``PutEvents``; safe to share between threads.
 
     ``client`` is a ready boto3 ``events`` client (tests); without it one is
-    made by ``client_factory`` (default :func:`logship.aws.make_client` for
-    ``region``) on the first publish. ``clock``, ``sleep`` and ``jitter`` are
-    injectable so tests never wait. It remembers the ids of the last
-    :data:`MAX_REMEMBERED_IDS` accepted events and never sends one again.
+    made (:class:`logship.aws.LazyClient`) on the first publish. It remembers
+    the ids of the last :data:`MAX_REMEMBERED_IDS` accepted events and never
+    sends one again.
     """
 
     def __init__(
@@ -96,21 +94,18 @@ class EventBridgePublisher:
         sleep: Sleep = time.sleep,
         jitter: Callable[[], float] = random.random,
     ) -> None:
-        self._client = client
-        self._factory = client_factory or (lambda: make_client("events", region))
-        self._lock = threading.Lock()
-        self.clock = clock
-        self._backoff = Backoff(clock=clock, sleep=sleep, jitter=jitter)
+        super().__init__(
+            "events",
+            region=region,
+            client=client,
+            client_factory=client_factory,
+            clock=clock,
+            sleep=sleep,
+            jitter=jitter,
+        )
         self._accepted: OrderedDict[str, None] = OrderedDict()
         self.calls = 0  # PutEvents requests
         self.retries = 0  # rounds of entries retried after throttling or a passing fault
-
-    @property
-    def client(self) -> Any:
-        with self._lock:
-            if self._client is None:
-                self._client = self._factory()
-            return self._client
 
     def publish(
         self, entries: Sequence[RouteEntry], *, deadline: float | None = None

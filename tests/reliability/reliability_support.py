@@ -20,7 +20,7 @@ TESTS = Path(__file__).resolve().parents[1]
 if str(TESTS) not in sys.path:
     sys.path.insert(0, str(TESTS))  # the shared helpers beside the unit tests
 
-from fakesentry import FakeTime  # noqa: E402
+from fake_time import FakeTime  # noqa: E402
 from lambda_payloads import REGION, FakeContext  # noqa: E402
 
 from logship.aws_lambda import event_settings_for, handle, make_logger  # noqa: E402
