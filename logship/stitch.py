@@ -48,7 +48,7 @@ from .cloudwatch import LogsReader
 from .config import Config
 from .parse import below_minimum, parse_record
 from .pipeline import Item, RunReport
-from .records import InputProblem, LogBatch, LogEvent, ReadEvent, StitchedBatch
+from .records import InputProblem, LogBatch, LogEvent, LogRecord, ReadEvent, StitchedBatch
 
 DEFAULT_WAIT_MS = 6_000  # the awslogs driver sends at least every 5 s; one more for the call
 PAGE_SIZE = 500  # events per read: a whole Java trace in one request, under 1 MB
@@ -194,6 +194,8 @@ class Stitcher:
 
     def _open_entry(self, batch: LogBatch, before: tuple[ReadEvent, ...]) -> LogBatch | None:
         """The payload's events of its last entry, when reading on may complete an error."""
+        if self._ends_below_minimum(batch):
+            return None  # the common case, known without assembling anything
         start = _last_start(batch.messages, 0)
         # From the last line that surely begins an entry, the payload alone gives the
         # stream's entries; without one, its whole entry may have begun before it.
@@ -206,6 +208,21 @@ class Stitcher:
         if below_minimum(replace(last, lines=last.lines[:1]), self.config.min_level):
             return None  # no line that follows makes an INFO entry an error
         return _slice(batch, batch.event_ids.index(last.event_ids[0]))
+
+    def _ends_below_minimum(self, batch: LogBatch) -> bool:
+        """Whether the payload's last event is one line that begins an entry below ``min_level``.
+
+        That line is the whole of the payload's last entry, and nothing that
+        follows it can make an INFO entry an error: no read, and no assembling.
+        """
+        last = batch.messages[-1]
+        if "\n" in last or not starts_entry(last):
+            return False
+        record = LogRecord(
+            batch.log_group, batch.log_stream, batch.owner, batch.region,
+            batch.timestamps[-1], batch.event_ids[-1:], (last.rstrip("\r"),),
+        )  # fmt: skip
+        return below_minimum(record, self.config.min_level)
 
     def _advance(self, tail: _Tail, report: RunReport) -> None:
         """Read forward until the entry is over (``due_ms`` 0) or must wait (``due_ms`` set)."""
