@@ -35,6 +35,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any, Protocol
 
+from logship._time import iso
 from logship.cloudwatch import LogsReader
 from logship.exceptions import LogshipError
 
@@ -80,12 +81,6 @@ def parse_time(text: str, now_ms: int) -> int:
     return (moment - _EPOCH) // _MILLISECOND
 
 
-def iso(timestamp_ms: int) -> str:
-    """``2024-05-01T08:00:00Z``: a time for messages and JSON."""
-    moment = datetime.fromtimestamp(timestamp_ms / 1000, tz=UTC)
-    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
 # --- what to pull, and how far it got --------------------------------------------------
 
 
@@ -123,7 +118,10 @@ def build_query(
     else:
         raise PullError("give --since DURATION or --start TIME (and optionally --end TIME)")
     if begin >= finish:
-        raise PullError(f"the start {iso(begin)} is not before the end {iso(finish)}")
+        raise PullError(
+            f"the start {iso(begin, timespec='seconds')} is not before "
+            f"the end {iso(finish, timespec='seconds')}"
+        )
     return Query(groups, begin, finish, filter_pattern)
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
+from logship._time import iso
 from logship.config import Config
 from logship.pipeline import RunReport
 from logship.records import Outcome
@@ -19,15 +19,6 @@ __all__ = ["Group", "Groups", "TimeBins", "iso", "sample_text"]
 SAMPLE_MAX_LINES = 60
 SAMPLE_MAX_CHARS = 8000
 UNTYPED = "(untyped)"
-
-
-def iso(timestamp_ms: int, *, timespec: str = "milliseconds", zulu: bool = True) -> str:
-    """``2024-05-01T08:00:00.123Z``: a UTC time for tables and JSON.
-
-    ``zulu=False`` writes the offset as ``+00:00`` (``replay --json``'s form).
-    """
-    moment = datetime.fromtimestamp(timestamp_ms / 1000, tz=UTC).isoformat(timespec=timespec)
-    return moment.replace("+00:00", "Z") if zulu else moment
 
 
 class TimeBins:

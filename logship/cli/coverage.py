@@ -36,9 +36,10 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from logship._time import iso
 from logship.cloudwatch import LogsReader, LogsReadError, make_client
 from logship.exceptions import LogshipError
-from logship.pull import PullError, iso, parse_duration
+from logship.pull import PullError, parse_duration
 
 from ._progress import Progress, human_bytes
 
@@ -335,7 +336,7 @@ def _last_event(reader: LogsReader, name: str, errors: list[str]) -> tuple[int |
 def survey_json(result: Survey) -> dict[str, object]:
     """What ``coverage --json`` prints."""
     return {
-        "now": iso(result.now_ms),
+        "now": iso(result.now_ms, timespec="seconds"),
         "active_within_s": result.active_within_ms // 1000,
         "destinations": sorted(result.destinations) or None,
         "account_policies": [
@@ -353,7 +354,9 @@ def survey_json(result: Survey) -> dict[str, object]:
                 "log_group": group.log_group,
                 "status": group.status,
                 "stored_bytes": group.stored_bytes,
-                "last_event": None if group.last_event_ms is None else iso(group.last_event_ms),
+                "last_event": None
+                if group.last_event_ms is None
+                else iso(group.last_event_ms, timespec="seconds"),
                 "subscriptions": [
                     {"kind": item.kind, "name": item.name, "destination": item.destination}
                     for item in group.subscriptions
@@ -389,7 +392,7 @@ def write_table(result: Survey, stream: Any) -> None:
         file=stream,
     )
     for group in result.groups:
-        last = "-" if group.last_event_ms is None else iso(group.last_event_ms)
+        last = "-" if group.last_event_ms is None else iso(group.last_event_ms, timespec="seconds")
         stored = "-" if group.stored_bytes is None else human_bytes(group.stored_bytes)
         targets = ", ".join(
             f"{item.destination} ({item.kind} {item.name})" for item in group.subscriptions

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from logship._time import iso
 from logship.cloudwatch import LogsReader, LogsReadError, make_client
 from logship.exceptions import LogshipError
 from logship.pull import (
@@ -26,7 +27,6 @@ from logship.pull import (
     PullState,
     Query,
     build_query,
-    iso,
     load_state,
     paginated,
     parse_duration,
@@ -47,7 +47,6 @@ __all__ = [
     "Query",
     "build_query",
     "command",
-    "iso",
     "parse_duration",
     "parse_time",
     "register",
@@ -78,7 +77,11 @@ class _Drawn:
         self.progress.label = f"pull {log_group} ({index + 1}/{total})"
 
     def page(self, events: int, offset: int, last_timestamp: int | None) -> None:
-        reached = f"  up to {iso(last_timestamp)}" if last_timestamp is not None else ""
+        reached = (
+            f"  up to {iso(last_timestamp, timespec='seconds')}"
+            if last_timestamp is not None
+            else ""
+        )
         self.progress.advance(events, detail=human_bytes(offset) + reached)
 
 
@@ -312,8 +315,8 @@ def summary_json(run: _Run) -> dict[str, object]:
         "events": state.events,
         "pages": state.pages,
         "bytes": state.offset,
-        "start": iso(state.query.start),
-        "end": iso(state.query.end),
+        "start": iso(state.query.start, timespec="seconds"),
+        "end": iso(state.query.end, timespec="seconds"),
         "filter_pattern": state.query.filter_pattern or None,
         "log_groups": [
             {"log_group": group, "events": count}
@@ -334,7 +337,9 @@ def _write_summary(run: _Run, as_json: bool) -> None:
         groups = state.query.log_groups
         print(
             f"{run.output}: {state.events:,} events from {len(groups)} log group(s) "
-            f"({human_bytes(state.offset)}), {iso(state.query.start)} .. {iso(state.query.end)}"
+            f"({human_bytes(state.offset)}), "
+            f"{iso(state.query.start, timespec='seconds')} .. "
+            f"{iso(state.query.end, timespec='seconds')}"
         )
         width = max(len(group) for group in groups)
         for group, count in zip(groups, state.group_events, strict=True):

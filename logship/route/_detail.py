@@ -11,9 +11,9 @@ import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from logship._time import iso
 from logship.event import console_url, event_id
 from logship.records import NO_ANNOTATION, Annotation, Fingerprinted
 from logship.scrub import DEFAULT_SCRUBBER, Scrubber, scrubber_for
@@ -91,8 +91,8 @@ def route_detail(
         "region": error.region or None,
         "environment": environment or None,
         # when
-        "first_seen": _iso(first),
-        "last_seen": _iso(last),
+        "first_seen": iso(first),
+        "last_seen": iso(last),
         # where
         "log_group": error.log_group,
         "log_stream": error.log_stream,
@@ -142,12 +142,6 @@ def route_detail(
     for key in _NEVER_SCRUBBED:
         scrubbed[key] = detail[key]
     return scrubbed
-
-
-def _iso(timestamp_ms: int) -> str:
-    """``2024-05-01T10:00:05.123Z``: what EventBridge rules and people read."""
-    moment = datetime.fromtimestamp(timestamp_ms / 1000, tz=UTC)
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 # --- one event per route rule and fingerprint ------------------------------------------
