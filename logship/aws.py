@@ -24,7 +24,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar, TypedDict
 
 __all__ = [
     "BASE_DELAY_S",
@@ -35,6 +35,7 @@ __all__ = [
     "RETRYABLE_CODES",
     "THROTTLING_CODES",
     "Backoff",
+    "ClientOptions",
     "Clock",
     "LazyClient",
     "Sleep",
@@ -133,18 +134,31 @@ class Backoff:
         return True
 
 
+class ClientOptions(TypedDict, total=False):
+    """How a :class:`LazyClient` gets its client and its time (subclasses take the same)."""
+
+    region: str
+    client: Any  # a ready client (tests, the CLI)
+    client_factory: Callable[[], Any]
+    clock: Clock
+    sleep: Sleep
+    jitter: Callable[[], float]
+
+
 class LazyClient:
-    """A boto3 client made on its first use, with the clock, sleep and backoff its calls share.
+    """A boto3 client for :attr:`service` made on its first use, with the clock, sleep and
+    backoff its calls share.
 
     ``client`` is a ready client (tests, the CLI); without it one is made by
-    ``client_factory`` (default :func:`make_client` for ``service`` and
+    ``client_factory`` (default :func:`make_client` for the service and
     ``region``) when first needed, so a run that never calls AWS never imports
     boto3. ``clock``, ``sleep`` and ``jitter`` are injectable so tests never wait.
     """
 
+    service: ClassVar[str]
+
     def __init__(
         self,
-        service: str,
         *,
         region: str = "",
         client: Any = None,
@@ -154,7 +168,7 @@ class LazyClient:
         jitter: Callable[[], float] = random.random,
     ) -> None:
         self._client = client
-        self._factory = client_factory or (lambda: make_client(service, region))
+        self._factory = client_factory or (lambda: make_client(self.service, region))
         self._lock = threading.Lock()
         self.clock = clock
         self.sleep = sleep

@@ -24,11 +24,9 @@ EventBridge publisher of route rules.
 
 from __future__ import annotations
 
-import random
-import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from collections.abc import Iterator, Mapping
+from typing import Any, Unpack
 
 from .aws import (
     BASE_DELAY_S,
@@ -38,6 +36,7 @@ from .aws import (
     READ_TIMEOUT_S,
     RETRYABLE_CODES,
     THROTTLING_CODES,
+    ClientOptions,
     Clock,
     LazyClient,
     Sleep,
@@ -91,25 +90,10 @@ class LogsReader(LazyClient):
     first call. ``clock`` and ``sleep`` are injectable so tests never wait.
     """
 
-    def __init__(
-        self,
-        *,
-        region: str = "",
-        client: Any = None,
-        client_factory: Callable[[], Any] | None = None,
-        clock: Clock = time.monotonic,
-        sleep: Sleep = time.sleep,
-        jitter: Callable[[], float] = random.random,
-    ) -> None:
-        super().__init__(
-            "logs",
-            region=region,
-            client=client,
-            client_factory=client_factory or (lambda: make_client(region)),
-            clock=clock,
-            sleep=sleep,
-            jitter=jitter,
-        )
+    service = "logs"
+
+    def __init__(self, **options: Unpack[ClientOptions]) -> None:
+        super().__init__(**options)
         self.calls: Counter[str] = Counter()  # requests sent, per operation
         self.retries = 0  # requests refused for rate or a passing fault, then retried
 

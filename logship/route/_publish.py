@@ -5,14 +5,12 @@ See :mod:`logship.route` for the delivery guarantees.
 
 from __future__ import annotations
 
-import random
-import time
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol, Unpack
 
-from logship.aws import RETRYABLE_CODES, Clock, LazyClient, Sleep, error_code
+from logship.aws import RETRYABLE_CODES, ClientOptions, LazyClient, error_code
 
 from ._detail import (
     MAX_ENTRIES_PER_CALL,
@@ -84,25 +82,10 @@ class EventBridgePublisher(LazyClient):
     sends one again.
     """
 
-    def __init__(
-        self,
-        *,
-        region: str = "",
-        client: Any = None,
-        client_factory: Callable[[], Any] | None = None,
-        clock: Clock = time.monotonic,
-        sleep: Sleep = time.sleep,
-        jitter: Callable[[], float] = random.random,
-    ) -> None:
-        super().__init__(
-            "events",
-            region=region,
-            client=client,
-            client_factory=client_factory,
-            clock=clock,
-            sleep=sleep,
-            jitter=jitter,
-        )
+    service = "events"
+
+    def __init__(self, **options: Unpack[ClientOptions]) -> None:
+        super().__init__(**options)
         self._accepted: OrderedDict[str, None] = OrderedDict()
         self.calls = 0  # PutEvents requests
         self.retries = 0  # rounds of entries retried after throttling or a passing fault
