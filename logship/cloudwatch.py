@@ -28,37 +28,11 @@ from collections import Counter
 from collections.abc import Iterator, Mapping
 from typing import Any, Unpack
 
-from .aws import (
-    BASE_DELAY_S,
-    CONNECT_TIMEOUT_S,
-    MAX_ATTEMPTS,
-    MAX_DELAY_S,
-    READ_TIMEOUT_S,
-    RETRYABLE_CODES,
-    THROTTLING_CODES,
-    ClientOptions,
-    Clock,
-    LazyClient,
-    Sleep,
-    error_code,
-)
+from .aws import RETRYABLE_CODES, THROTTLING_CODES, ClientOptions, LazyClient, error_code
 from .aws import make_client as _make_client
 from .exceptions import LogshipError
 
-__all__ = [
-    "BASE_DELAY_S",
-    "CONNECT_TIMEOUT_S",
-    "MAX_ATTEMPTS",
-    "MAX_DELAY_S",
-    "READ_TIMEOUT_S",
-    "RETRYABLE_CODES",
-    "THROTTLING_CODES",
-    "Clock",
-    "LogsReadError",
-    "LogsReader",
-    "Sleep",
-    "make_client",
-]
+__all__ = ["LogsReadError", "LogsReader", "make_client"]
 
 
 class LogsReadError(LogshipError, RuntimeError):
