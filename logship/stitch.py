@@ -39,6 +39,7 @@ no further than that, and shipped in pieces, marked.
 from __future__ import annotations
 
 import time
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -387,24 +388,13 @@ def _fresh_start(events: Sequence[ReadEvent], next_stored: int, wait_ms: int) ->
 
 
 def _own_prefix(batch: LogBatch) -> list[str]:
-    """The payload's first messages that share its first timestamp."""
-    first = batch.timestamps[0]
-    count = sum(1 for _ in _takewhile_equal(batch.timestamps, first))
-    return list(batch.messages[:count])
+    """The payload's first messages that share its first timestamp (its timestamps ascend)."""
+    return list(batch.messages[: bisect_right(batch.timestamps, batch.timestamps[0])])
 
 
 def _own_suffix(batch: LogBatch) -> list[str]:
-    """The payload's last messages that share its last timestamp."""
-    last = batch.timestamps[-1]
-    count = sum(1 for _ in _takewhile_equal(reversed(batch.timestamps), last))
-    return list(batch.messages[len(batch) - count :])
-
-
-def _takewhile_equal(values: Iterable[int], value: int) -> Iterator[int]:
-    for item in values:
-        if item != value:
-            return
-        yield item
+    """The payload's last messages that share its last timestamp (its timestamps ascend)."""
+    return list(batch.messages[bisect_left(batch.timestamps, batch.timestamps[-1]) :])
 
 
 def _find(events: list[ReadEvent], own: list[str], timestamp: int, *, at_end: bool) -> int | None:
