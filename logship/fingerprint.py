@@ -17,6 +17,11 @@ One Sentry issue per unit of work: **service + exception type + root cause**.
   code path into several issues. Only an error without in-app frames falls
   back to its masked message template. The price: two different generic
   errors raised by one function are one issue (see ``docs/rules.md``).
+- When the root cause is an operating system's error (``SocketException``,
+  ``OSError``), its type is shared by every socket failure and its message is
+  the error's name from a small fixed vocabulary (``Connection refused``,
+  ``Connection timed out``): the masked message joins the key, so a refused
+  connection and a timeout are two issues.
 - An exception group (Python's ``ExceptionGroup``, JavaScript's
   ``AggregateError``) adds the sorted types of its members.
 - An untyped error (an ERROR line without a trace) groups by
@@ -64,6 +69,18 @@ GENERIC_TYPES: frozenset[str] = frozenset(
     }
 )
 
+# Types that stand for an operating system error: the message names the error.
+OS_ERROR_TYPES: frozenset[str] = frozenset(
+    {
+        "java.net.SocketException",
+        "System.Net.Sockets.SocketException",
+        "System.ComponentModel.Win32Exception",
+        "OSError",
+        "IOError",
+        "socket.error",
+    }
+)
+
 # An exception group's type says only that several things failed; its members say what.
 GROUP_TYPES: frozenset[str] = frozenset(
     {"ExceptionGroup", "BaseExceptionGroup", "AggregateError", "System.AggregateException"}
@@ -87,6 +104,8 @@ def default_fingerprint(
         frame = error.top_in_app_frame
         if frame is not None and frame.function:
             return (*key, f"at {qualified_function(frame)}")
+        return (*key, template(root.message, masks))
+    if root.type in OS_ERROR_TYPES:
         return (*key, template(root.message, masks))
     return key
 

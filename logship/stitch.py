@@ -206,8 +206,12 @@ class Stitcher:
         last = records[-1] if records else None
         if last is None or last.continued or last.event_ids[-1] != batch.event_ids[-1]:
             return None  # begun in an earlier payload: its head's invocation reads on
-        if below_minimum(replace(last, lines=last.lines[:1]), self.config.min_level):
-            return None  # no line that follows makes an INFO entry an error
+        if below_minimum(replace(last, lines=last.lines[:1]), self.config.min_level) and not _blank(
+            batch.messages[-1]
+        ):
+            # No line that follows makes an INFO entry an error. Blank lines at the
+            # end may still open a crash report that follows (claims_blank_lines).
+            return None
         return _slice(batch, batch.event_ids.index(last.event_ids[0]))
 
     def _ends_below_minimum(self, batch: LogBatch) -> bool:
@@ -292,15 +296,18 @@ class Stitcher:
         return full
 
     def _joined(self, tail: _Tail) -> int:
-        """How many of ``tail.after`` the entry holds: the assembler's own answer.
+        """How many of ``tail.after`` the payload's last entry holds: the assembler's own answer.
 
         The entry's first line began an entry in the payload, so assembling from
-        it alone gives the same extent as the whole stream would.
+        it alone gives the same extent as the whole stream would. The entry
+        holding the payload's last event is the one that goes on: the entry
+        that began the segment, or a crash report that took its trailing blank
+        lines.
         """
         stitched = StitchedBatch(tail.entry, (), tuple(tail.after))
-        first = tail.entry.event_ids[0]
+        last = tail.entry.event_ids[-1]
         for record in assemble([stitched], self.limits):
-            if record.event_ids[0] == first:
+            if last in record.event_ids:
                 return record.stitched
         return 0
 
@@ -351,6 +358,10 @@ class Stitcher:
 
 
 # --- helpers ------------------------------------------------------------------------------
+
+
+def _blank(message: str) -> bool:
+    return not message.strip()
 
 
 def _first_line(message: str) -> str:

@@ -19,7 +19,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from logship.assemble import LineKind, State, assemble, classify, starts_entry, step
+from logship.assemble import (
+    LineKind,
+    State,
+    assemble,
+    claims_blank_lines,
+    classify,
+    starts_entry,
+    step,
+)
 from logship.config import AssemblyLimits, Config
 from logship.pipeline import RunReport, errors
 from logship.records import LogEvent, LogRecord
@@ -289,6 +297,68 @@ class TestIssue13Samples:
             "\tat java.lang.Thing.call(Thing.java:10)",
         ]
         assert texts(run(events([*lines, INFO]))) == [lines, [INFO]]
+
+
+def format_lines(framework: str, first: str, count: int) -> list[str]:
+    """``count`` lines of a framework fixture's output, from the line that contains ``first``."""
+    path = Path(__file__).parent / "formats" / framework / "output.log"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    start = next(i for i, line in enumerate(lines) if first in line)
+    return lines[start : start + count]
+
+
+class TestCrashReportTakesBlankLines:
+    """Mono and PHP print a blank line as the first line of a crash report: it is the report's."""
+
+    @pytest.mark.parametrize(
+        ("framework", "before"),
+        [("dotnet-mono", "settlement run 77 aborted"), ("php-uncaught", "processing order 1006")],
+    )
+    def test_blank_line_goes_with_the_report(self, framework: str, before: str) -> None:
+        lines = format_lines(framework, before, 8)
+        assert lines[1] == ""
+        assert claims_blank_lines(lines[2])
+        records = run(events(lines))
+        assert texts(records)[:2] == [lines[:1], lines[1:]]
+        assert records[1].event_ids[0] == "ecs/shop/1#1"
+
+    def test_report_is_not_a_sure_start(self) -> None:
+        """Stitching reads back before it: the blank line may be in the payload before."""
+        report = format_lines("dotnet-mono", "Unhandled Exception:", 1)[0]
+        assert classify(report) is LineKind.START
+        assert not starts_entry(report)
+
+    def test_blank_lines_of_a_trace_stay_before_a_log_line(self) -> None:
+        """Spring Boot's blank line after a trace is the trace's: a log line claims nothing."""
+        trace = fixture_lines("python/key_error.txt")
+        assert texts(run(events([ERROR, *trace, "", INFO]))) == [[ERROR, *trace, ""], [INFO]]
+
+    def test_blank_lines_long_before_stay(self) -> None:
+        """A blank line written longer than max_age_ms before the report is not its."""
+        lines = format_lines("dotnet-mono", "settlement run 77 aborted", 4)
+        late = LIMITS.max_age_ms + 1
+        stamped = [*events(lines[:2]), *events(lines[2:], timestamp=1_000 + late, start=2)]
+        assert texts(run(stamped)) == [lines[:2], lines[2:]]
+
+    def test_report_after_blank_lines_alone(self) -> None:
+        """Blank lines that are an entry of their own go with the report: one record."""
+        lines = format_lines("dotnet-mono", "settlement run 77 aborted", 6)[1:]
+        assert texts(run(events(["", *lines]))) == [["", *lines]]
+
+
+class TestRepeatedMessage:
+    def test_message_printed_again_after_the_traceback(self) -> None:
+        """gunicorn prints str(exc) after its boot failure's traceback: the traceback's line."""
+        lines = format_lines("gunicorn", "Exception in worker process", 43)
+        assert lines[-2] == "RuntimeError: LEDGER_ADDR is not set"
+        assert lines[-1] == "LEDGER_ADDR is not set"
+        assert texts(run(events([*lines, INFO]))) == [lines, [INFO]]
+
+    def test_other_plain_line_after_a_traceback(self) -> None:
+        """Any other plain line still starts an entry (issue 13, item 4)."""
+        trace = fixture_lines("python/key_error.txt")
+        got = texts(run(events([*trace, "LEDGER_ADDR is not set"])))
+        assert got == [trace, ["LEDGER_ADDR is not set"]]
 
 
 class TestCorpusPrograms:

@@ -126,6 +126,17 @@ class TestDefaultFingerprint:
         assert default_fingerprint(first) != default_fingerprint(other)
         assert default_fingerprint(first)[-1] == "Cart <NUM> is locked"
 
+    def test_operating_system_error_root_adds_its_message(self) -> None:
+        """A socket error's type is every socket failure's: its message names which one."""
+        outer = "Shop.Payments.PaymentException"
+        socket = "System.Net.Sockets.SocketException"
+        refused = _error((outer, "run 77 failed"), (socket, "Connection refused"))
+        again = _error((outer, "run 78 failed"), (socket, "Connection refused"))
+        timeout = _error((outer, "run 77 failed"), (socket, "Connection timed out"))
+        assert default_fingerprint(refused) == default_fingerprint(again)
+        assert default_fingerprint(refused) != default_fingerprint(timeout)
+        assert default_fingerprint(refused)[-1] == "Connection refused"
+
     def test_untyped_error_groups_by_logger_and_template(self) -> None:
         """An ERROR line without a trace groups by logger and message template."""
         error = _error(message="Payment 881 declined for bob@example.com", logger="c.s.Pay")

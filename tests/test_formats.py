@@ -30,22 +30,7 @@ from format_scores import FORMATS, Score, framework_names, score_framework, tabl
 SAMPLES = Path(__file__).parent / "parse" / "samples"
 # Where the "done when" is not met yet, and why. Strict: a fix makes the test fail
 # until its entry is removed here.
-KNOWN_GAPS = {
-    "dotnet-mono": (
-        "Mono prints a blank line before 'Unhandled Exception:'; the assembler gives a"
-        " blank line to the open entry (Spring Boot's blank line before a trace needs"
-        " that), so the untyped ERROR line before the crash takes it"
-    ),
-    "php-uncaught": (
-        "PHP's display_errors prints a blank line before 'Fatal error: Uncaught';"
-        " the plain line before it takes the blank line (as in dotnet-mono)"
-    ),
-    "gunicorn": (
-        "gunicorn prints the exception's bare message after the boot failure's"
-        " traceback; a plain line after a Python traceback starts an entry (issue 13,"
-        " item 4), so the crash misses its last line"
-    ),
-}
+KNOWN_GAPS: dict[str, str] = {}
 
 
 def _case(root: Path, name: str, prefix: str) -> object:

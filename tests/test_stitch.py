@@ -470,3 +470,63 @@ class TestSplitCrash:
         assert tail["events_continued"] == 0
         for summary in (head, tail):
             assert_balanced(summary)
+
+
+class TestCrashTakesBlankLines:
+    """Mono and PHP print a blank line first in their crash report; the report takes it
+    (logship.assemble.claims_blank_lines) on both sides of any payload boundary."""
+
+    @pytest.mark.parametrize(
+        ("framework", "before_crash", "crash"),
+        [
+            ("dotnet-mono", "settlement run 77 aborted", "Unhandled Exception:"),
+            ("php-uncaught", "processing order 1006", "Fatal error: Uncaught"),
+        ],
+    )
+    def test_every_cut_ships_what_one_payload_ships(
+        self, framework: str, before_crash: str, crash: str
+    ) -> None:
+        """Cut anywhere from the line before the blank to the report's frames: the same
+        events reach Sentry once each, with the same lines, and every summary balances."""
+        from pathlib import Path
+
+        output = Path(__file__).parent / "formats" / framework / "output.log"
+        lines = output.read_text(encoding="utf-8").splitlines()
+        at = next(i for i, line in enumerate(lines) if before_crash in line)
+        assert not lines[at + 1]
+        assert lines[at + 2].startswith(crash)
+        window = lines[at - 2 : at + 12]
+        now = int(time.time() * 1000) - 60_000
+        events = [(f"{i + 1:056d}", now + i, line) for i, line in enumerate(window)]
+        group, stream = "/ecs/payments", "ecs/payments/task1"
+        with mock_aws():
+            client = logs_client(REGION)
+            client.create_log_group(logGroupName=group)
+            client.create_log_stream(logGroupName=group, logStreamName=stream)
+            put(client, group, stream, events)
+            whole = Cloud(client, group, stream, events, 0, len(events), now)
+            whole.invoke(whole.payload(events).lambda_event())
+            expected = _shipped(whole.sink.events)
+            report = next(e for e in whole.sink.events if "exception" in e)
+            assert report["contexts"]["cloudwatch"]["event_ids"][0] == events[3][0]  # the blank
+            for cut in range(2, 7):
+                cloud = Cloud(client, group, stream, events, 0, len(events), now)
+                summaries = [
+                    cloud.invoke(cloud.payload(part).lambda_event())[1]
+                    for part in (events[:cut], events[cut:])
+                ]
+                assert _shipped(cloud.sink.events) == expected, cut
+                for summary in summaries:
+                    assert_balanced(summary)
+
+
+def _shipped(events: list[dict[str, Any]]) -> list[tuple[str, int]]:
+    """Each event sent, as its first CloudWatch event and how many it holds (own and read)."""
+    return sorted(
+        (
+            e["contexts"]["cloudwatch"]["event_ids"][0],
+            e["contexts"]["cloudwatch"]["event_count"]
+            + e["extra"].get("logship_stitched_events", 0),
+        )
+        for e in events
+    )

@@ -16,6 +16,10 @@ the start) or a JSON object starts an entry; indented lines, ``Caused by:``,
 first line (``Traceback ...``, ``java.lang.X: msg``) continues a log line only
 when that line is at WARN or above, so an uncaught trace printed right after
 an INFO line is never hidden inside it.
+A blank line goes to the open entry (Spring Boot puts one before and after a
+trace), except right before a crash report that a runtime prints with a blank
+line of its own first (Mono's ``Unhandled Exception:``, PHP's ``Fatal error:``):
+that report takes it.
 
 Order: events of one stream are released in timestamp order (ties keep their
 arrival order) through a small reorder buffer per stream. An event is held
@@ -40,7 +44,7 @@ batch's events one by one; ``tests/test_assemble_batch.py`` checks that.
 from __future__ import annotations
 
 from ._lane import FastLane
-from ._lines import LineKind, State, classify, starts_entry, step
+from ._lines import LineKind, State, claims_blank_lines, classify, starts_entry, step
 from ._stream import ascending, assemble
 
 __all__ = [
@@ -49,6 +53,7 @@ __all__ = [
     "State",
     "ascending",
     "assemble",
+    "claims_blank_lines",
     "classify",
     "starts_entry",
     "step",

@@ -12,6 +12,8 @@ from ._lines import LineKind, classify
 
 # Where an event came from, shared by every event of a payload: (owner, region, batch item).
 Origin = tuple[str, str, str]
+# A one-line blank event at the end of an entry: (id, timestamp, origin, line).
+Blank = tuple[str, int, Origin, str]
 
 
 def _last_text(lines: list[str], end: int | None = None) -> str:
@@ -29,6 +31,7 @@ class _Entry:
 
     __slots__ = (
         "batch_items",
+        "blanks",
         "continued",
         "event_ids",
         "first_ts",
@@ -61,6 +64,42 @@ class _Entry:
         # the sliding window of the latest lines; ``None`` until then.
         self.tail: deque[str] | None = None
         self.tail_size = 0
+        # The one-line blank events the entry ends with, while within its limits;
+        # None when it ends otherwise (see release_blanks).
+        self.blanks: list[Blank] | None = None
+
+    @classmethod
+    def from_blanks(cls, blanks: list[Blank]) -> _Entry:
+        """An entry that begins with blank events another entry gave up."""
+        event_id, timestamp, origin, line = blanks[0]
+        entry = cls(event_id, timestamp, origin, [line], len(line))
+        for event_id, timestamp, origin, line in blanks[1:]:
+            entry.add(event_id, timestamp, origin, [line], len(line))
+        return entry
+
+    def release_blanks(self, oldest: int) -> list[Blank]:
+        """Give up the trailing blank events stamped at ``oldest`` or later, for a crash report.
+
+        Mono and PHP print a blank line as the first line of their crash report,
+        so it is the report's, not the line's before it. Only whole one-line
+        events are given up, and only while the entry is within its limits, so
+        its lines, ids and counts come back to what they were before them.
+        Called only as the entry ends (the report does not join it).
+        """
+        blanks = self.blanks or []
+        keep = len(blanks)
+        while keep and blanks[keep - 1][1] >= oldest:
+            keep -= 1
+        released = blanks[keep:]
+        for event_id, _timestamp, _origin, line in reversed(released):
+            self.lines.pop()
+            self.size -= len(line)
+            if event_id:
+                self.event_ids.pop()
+            elif self.event_ids:
+                self.stitched -= 1  # it was counted as read after the caller's events
+        self.blanks = blanks[:keep] or None
+        return released  # the entry is over: its last_ts no longer matters
 
     def last_text(self) -> str:
         """The entry's last non-blank line, in the tail once the limits were reached."""

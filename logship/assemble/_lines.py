@@ -152,6 +152,12 @@ _LEVEL_SCAN = 120  # the level sits in the prefix; the message may say "error" a
 # Lines without a log prefix that announce the trace below them: Django's
 # django.request message under its default handler (no format, no level).
 _ANNOUNCES_TRACE = ("Internal Server Error: ",)
+# Crash reports a runtime prints with a blank line of its own before them: Mono's
+# "\nUnhandled Exception:\n" and PHP's display_errors ("\nFatal error: Uncaught ...").
+# The blank lines right before one belong to it, not to the entry they follow.
+_CLAIMS_BLANK_LINES = re.compile(
+    r"Unhandled Exception:|(?:Fatal error|Parse error|(?:Recoverable|Catchable) fatal error): "
+)
 
 
 def classify(line: str) -> LineKind:
@@ -166,12 +172,28 @@ def starts_entry(line: str) -> bool:
     A log prefix, a JSON object, a runtime's crash line (START) or
     java.util.logging's date line never continue the open entry, so the state
     after them does not depend on what came before: the assembler can start
-    on them. The one exception is JUL's "SEVERE: msg" line under its date line.
+    on them. The exceptions: JUL's "SEVERE: msg" line under its date line, and
+    a crash report that takes the blank lines before it (:func:`claims_blank_lines`).
     """
     kind = classify(line)
     if kind is LineKind.START:
-        return _JUL_LEVEL.match(line) is None
+        return _JUL_LEVEL.match(line) is None and _CLAIMS_BLANK_LINES.match(line) is None
     return kind is LineKind.JUL_DATE
+
+
+def claims_blank_lines(line: str) -> bool:
+    """Whether ``line`` opens a crash report that owns the blank lines right before it."""
+    return _CLAIMS_BLANK_LINES.match(line) is not None
+
+
+def repeats_message(line: str, exception_line: str) -> bool:
+    """Whether ``line`` is the message of a traceback's final ``Type: message`` line, again.
+
+    A program that prints ``str(exc)`` after the traceback (gunicorn's boot
+    failure) writes it on the next line; it belongs to the traceback.
+    """
+    message = exception_line.partition(": ")[2].strip()
+    return bool(message) and line.strip() == message
 
 
 def _warn_or_above(first_line: str) -> bool:
@@ -184,11 +206,13 @@ def _warn_or_above(first_line: str) -> bool:
     return match is not None and match.group(2) is None
 
 
-def step(state: State, kind: LineKind, log_line: str) -> tuple[bool, State]:
-    """Whether a line of ``kind`` continues the open entry, and the stream's next state.
+def step(state: State, kind: LineKind, log_line: str, line: str = "") -> tuple[bool, State]:
+    """Whether ``line``, of ``kind``, continues the open entry, and the stream's next state.
 
     ``log_line`` is the open entry's last line, read only when a trace opener
-    follows a log line (state ``LOG``): it joins only at WARN and above.
+    follows a log line (state ``LOG``): it joins only at WARN and above; and
+    when a plain line follows a Python traceback (:func:`repeats_message`).
+    ``line`` itself is read only in that last case.
     """
     is_open = state is not State.NONE
     if kind is LineKind.MONO_FATAL:
@@ -253,7 +277,9 @@ def step(state: State, kind: LineKind, log_line: str) -> tuple[bool, State]:
     if state is State.PY_TB:
         return True, State.PY_EXC
     if state is State.PY_EXC:
-        return kind is LineKind.FIELD, state if kind is LineKind.FIELD else State.LOG
+        if kind is LineKind.FIELD:
+            return True, state
+        return repeats_message(line, log_line), State.LOG
     if state is State.GO_STACK:
         return kind is LineKind.GO_FUNC, state if kind is LineKind.GO_FUNC else State.LOG
     if state in (State.GO, State.RUBY):

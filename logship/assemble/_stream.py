@@ -13,9 +13,9 @@ from itertools import islice
 from logship.config import AssemblyLimits
 from logship.records import LogBatch, LogEvent, LogRecord, ReadEvent, StitchedBatch
 
-from ._entry import Origin, _Entry, _last_text, _split
+from ._entry import Blank, Origin, _Entry, _last_text, _split
 from ._lane import FastLane, _plain_line
-from ._lines import _READS_LOG_LINE, LineKind, State, classify, step
+from ._lines import _READS_LOG_LINE, LineKind, State, claims_blank_lines, classify, step
 
 # An event waiting in a stream's reorder buffer: (timestamp, arrival, id, message,
 # origin, plain). Arrival numbers are unique, so the heap never compares further.
@@ -211,14 +211,17 @@ class _Stream:
         # The last log line matters only to trace openers and JUL's level line;
         # the hot path (a log line after a log line) skips looking it up.
         wants_log_line = entry is not None and (
-            kind in _READS_LOG_LINE or (kind is LineKind.START and self.state is State.JUL)
+            kind in _READS_LOG_LINE
+            or self.state is State.PY_EXC
+            or (kind is LineKind.START and self.state is State.JUL)
         )
         log_line = entry.last_text() if wants_log_line and entry is not None else ""
-        joins, state = step(self.state, kind, log_line)
+        joins, state = step(self.state, kind, log_line, lines[0])
         # The other lines of a multi-line event (awslogs multiline mode) belong
         # to it whatever they look like; they only move the state on.
         for index in range(1, len(lines)):
-            state = step(state, classify(lines[index]), _last_text(lines, index))[1]
+            line = lines[index]
+            state = step(state, classify(line), _last_text(lines, index), line)[1]
         if joins and entry is not None:
             if timestamp - entry.last_ts > self.limits.max_age_ms:
                 # A runtime writes a trace's lines within milliseconds: a line
@@ -235,19 +238,65 @@ class _Stream:
                 and entry.size + size <= self.limits.max_bytes
             ):
                 entry.add(event_id, timestamp, origin, lines, size)
+                if kind is LineKind.BLANK:
+                    entry.blanks = _blank_run(entry.blanks, lines, event_id, timestamp, origin)
+                else:
+                    entry.blanks = None
             else:
                 entry.add_beyond_limits(event_id, timestamp, origin, lines, self.limits)
+                entry.blanks = None
         else:
-            if entry is not None:
-                self._emit(entry)
-            if taken and state is State.LOG:
-                self.entry = None
-                self.held = (event_id, timestamp, origin, lines[0])
-            else:
-                self.entry = _Entry(event_id, timestamp, origin, lines, size)
+            hold = taken and state is State.LOG
+            self._begin(event_id, timestamp, origin, lines, size, kind=kind, hold=hold)
         if cut and self.entry is not None:
             self.entry.truncated = True
         self.state = state
+
+    def _begin(
+        self,
+        event_id: str,
+        timestamp: int,
+        origin: Origin,
+        lines: list[str],
+        size: int,
+        *,
+        kind: LineKind,
+        hold: bool,
+    ) -> None:
+        """End the open entry and begin one with this event; ``hold``: as the fast lane's."""
+        entry = self.entry
+        claimed = None
+        if entry is not None:
+            if entry.blanks and claims_blank_lines(lines[0]):
+                claimed = entry.release_blanks(timestamp - self.limits.max_age_ms)
+            if entry.lines:  # not when the blank lines were all it held
+                self._emit(entry)
+        if claimed:
+            self.entry = _Entry.from_blanks(claimed)
+            self.entry.add(event_id, timestamp, origin, lines, size)
+        elif hold:
+            self.entry = None
+            self.held = (event_id, timestamp, origin, lines[0])
+        else:
+            self.entry = _Entry(event_id, timestamp, origin, lines, size)
+            if kind is LineKind.BLANK:
+                self.entry.blanks = _blank_run(None, lines, event_id, timestamp, origin)
+
+
+def _blank_run(
+    run: list[Blank] | None, lines: list[str], event_id: str, timestamp: int, origin: Origin
+) -> list[Blank] | None:
+    """The entry's trailing run of one-line blank events, after a blank event joined it.
+
+    A crash report that follows takes them (see :meth:`_Entry.release_blanks`).
+    """
+    if len(lines) != 1:
+        return None
+    blank: Blank = (event_id, timestamp, origin, lines[0])
+    if run is None:
+        return [blank]
+    run.append(blank)
+    return run
 
 
 def ascending(values: Sequence[int]) -> bool:
