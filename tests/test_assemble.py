@@ -284,18 +284,17 @@ class TestIssue13Samples:
         assert trace[-2:] == ["sku: required", "quantity: required"]
         assert texts(run(events([*trace, INFO]))) == [trace, [INFO]]
 
-    def test_jul_header_before_an_exception_line(self) -> None:
-        """A JUL date line, then 'java.lang.X: msg' and its frames: one record.
+    @pytest.mark.parametrize(
+        "name", ["java/jul_no_level_line.txt", "java/jul_exception_on_date_line.txt"]
+    )
+    def test_jul_header_before_an_exception_line(self, name: str) -> None:
+        """A JUL date line, then 'java.lang.X: msg' or frames: one record.
 
-        The shape of fluent-plugin-detect-exceptions' Java sample (a JUL header
-        before the exception line), quoted from its test suite, not run here.
+        The layouts of fluent-plugin-detect-exceptions' Java sample (a JUL header
+        before the exception line, or with it on the date line), printed here by
+        java.util.logging formatters.
         """
-        lines = [
-            "Jul 09, 2015 3:23:29 PM com.google.devtools.search.cloud.feeder.MakeLog main",
-            "java.lang.RuntimeException: Run from this message!",
-            "\tat com.my.app.Object.do$a1(MakeLog.java:50)",
-            "\tat java.lang.Thing.call(Thing.java:10)",
-        ]
+        lines = fixture_lines(name)
         assert texts(run(events([*lines, INFO]))) == [lines, [INFO]]
 
 

@@ -429,18 +429,13 @@ class TestJulHeader:
     def test_exception_on_the_date_line(self) -> None:
         """'<date> <class>: Type: msg', then frames: the type and message are read.
 
-        The shape of fluent-plugin-detect-exceptions' Java sample, quoted from
-        its test suite (no JUL formatter prints it by default; not run here).
+        The shape of fluent-plugin-detect-exceptions' Java sample, printed here by a
+        java.util.logging formatter that writes it (App Engine's Java layout).
         """
-        text = (
-            "Jul 09, 2015 3:23:29 PM com.google.devtools.search.cloud.feeder.MakeLog:"
-            " RuntimeException: Run from this message!\n"
-            "\tat com.my.app.Object.do$a1(MakeLog.java:50)\n"
-            "\tat java.lang.Thing.call(Thing.java:10)"
-        )
-        trace = java.parse(text)
+        text = (FIXTURES / "java" / "jul_exception_on_date_line.txt").read_text(encoding="utf-8")
+        trace = java.parse(text.strip())
         assert trace is not None
         assert [(exc.type, exc.message) for exc in trace.chain] == [
-            ("RuntimeException", "Run from this message!")
+            ("RuntimeException", "quantity is not a number: 12x")
         ]
-        assert len(trace.chain[0].frames) == 2
+        assert [frame.function for frame in trace.chain[0].frames] == ["main"]
