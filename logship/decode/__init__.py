@@ -18,15 +18,14 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from ._lambda_event import from_lambda_event, lambda_event
 from ._payload import (
     DEFAULT_MAX_INFLATED,
     Item,
     encode_payload,
-    from_lambda_event,
     from_message,
     from_payload,
     inflate,
-    lambda_event,
 )
 
 if TYPE_CHECKING:
