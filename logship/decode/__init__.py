@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 
 # The file readers serve the CLI only: the Lambda decodes payloads. Importing them
-# (with the JSON document and stream parsers behind them) adds about 4.5 ms to the
+# (with the JSON document and stream parsers behind them) adds about 5 ms to the
 # Lambda's cold start (docs/performance.md, "Issue 14: lazy imports"), so their names
 # are imported on first use (PEP 562), here and nowhere else in the package.
 def __getattr__(name: str) -> object:
