@@ -62,7 +62,9 @@ LAZY = (
     "logship.cli",
     "logship.inprocess",
     "logship.integrations",
-    "logship.decode._files",  # the CLI's file readers
+    "logship.decode._files",  # the CLI's file readers, how they open and tell formats
+    "logship.decode._format",
+    "logship.decode._opened",
 )
 SETTINGS = Settings(dsn="http://k@127.0.0.1:9/1", environment="test", region=REGION)
 

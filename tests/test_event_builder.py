@@ -28,6 +28,7 @@ from logship.config import Config, ScrubConfig, ScrubRule
 from logship.decode import from_lambda_event
 from logship.event import (
     EVENT_ID_NAMESPACE,
+    Event,
     EventSettings,
     _ids,
     build_event,
@@ -36,7 +37,8 @@ from logship.event import (
     tag_key,
     tag_value,
 )
-from logship.event._builder import _Builder
+from logship.event._builder import event_at_level
+from logship.event._placer import Placer
 from logship.pipeline import RunReport, errors
 from logship.records import (
     NO_ANNOTATION,
@@ -341,10 +343,9 @@ class TestSizeBound:
     ) -> None:
         """Whenever the builder knows a bound, the event's JSON is no longer than it."""
         settings_ = EventSettings(tags=tags, environment="prod", release="r1")
-        builder = _built(item, settings_, level, extra)
-        event = builder.event()
-        if builder.sized:
-            assert len(dumps(event)) <= builder.size
+        event, placer = _built(item, settings_, level, extra)
+        if placer.sized:
+            assert len(dumps(event)) <= placer.size
 
     @pytest.mark.parametrize("level", LEVELS)
     def test_bound_holds_for_structure_heavy_events(self, level: Limits) -> None:
@@ -354,18 +355,16 @@ class TestSizeBound:
         group = tuple(ExceptionInfo("", "", (), Relation.GROUP, 0) for _ in range(60))
         rec = LogRecord("g", "s", "", "", 1, tuple("1" for _ in range(60)), ("",))
         err = ParsedError(rec, "", "fatal", "", language="python", chain=chain, related=group)
-        builder = _built(Fingerprinted(err, ("",) * 3, "", ""), EventSettings(), level, {})
-        event = builder.event()
-        assert builder.sized
-        assert len(dumps(event)) <= builder.size
+        event, placer = _built(Fingerprinted(err, ("",) * 3, "", ""), EventSettings(), level, {})
+        assert placer.sized
+        assert len(dumps(event)) <= placer.size
 
     def test_unknown_extra_values_are_measured(self) -> None:
         """A nested or NaN value in the caller's ``extra`` leaves the size to serializing."""
         item = _simple_item()
         for value in ({"a": 1}, [1, 2], float("nan")):
-            builder = _built(item, EventSettings(), LEVELS[0], {"x": value})
-            builder.event()
-            assert not builder.sized
+            _, placer = _built(item, EventSettings(), LEVELS[0], {"x": value})
+            assert not placer.sized
 
     def test_nan_in_extra_still_refused(self) -> None:
         """``json.dumps(allow_nan=False)`` refuses NaN, so build_event still raises for it."""
@@ -375,8 +374,8 @@ class TestSizeBound:
 
 def _built(
     item: Fingerprinted, settings_: EventSettings, level: Limits, extra: dict[str, Any]
-) -> _Builder:
-    return _Builder(item, settings_, level, event_id(item.error), extra)
+) -> tuple[Event, Placer]:
+    return event_at_level(item, settings_, level, event_id(item.error), extra)
 
 
 def _simple_item() -> Fingerprinted:

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import yaml
 
-from logship.cli.coverage import excluded_log_groups
+from logship.coverage import excluded_log_groups
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES = [ROOT / "template.yaml", *sorted((ROOT / "deploy").glob("*.yaml"))]

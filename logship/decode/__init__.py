@@ -15,35 +15,37 @@ the good events around it still come out. Memory is bounded by one payload
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from ._lambda_event import from_lambda_event, lambda_event
 from ._payload import (
     DEFAULT_MAX_INFLATED,
     Item,
     encode_payload,
-    from_lambda_event,
     from_message,
     from_payload,
     inflate,
-    lambda_event,
 )
 
 if TYPE_CHECKING:
-    from ._files import DEFAULT_MAX_LINE, Format, classify, detect_format, from_path
-
-# The file readers (and the document and JSON-stream parsers behind them) serve
-# the CLI only: the Lambda decodes payloads, so they load on first use, which
-# keeps about 15 ms out of its cold start.
-_FILE_NAMES = frozenset({"DEFAULT_MAX_LINE", "Format", "classify", "detect_format", "from_path"})
+    from ._files import DEFAULT_MAX_LINE, from_path
+    from ._format import Format, classify, detect_format
 
 
-def __getattr__(name: str) -> Any:
-    """The file readers' names, imported from ``._files`` when first asked for."""
-    if name in _FILE_NAMES:
-        value = getattr(importlib.import_module("._files", __name__), name)
-        globals()[name] = value
-        return value
+# The file readers serve the CLI only: the Lambda decodes payloads. Importing them
+# (with the JSON document and stream parsers behind them) adds about 5 ms to the
+# Lambda's cold start (docs/performance.md, "Issue 14: lazy imports"), so their names
+# are imported on first use (PEP 562), here and nowhere else in the package.
+def __getattr__(name: str) -> object:
+    """The file readers' names, imported when first asked for."""
+    if name in ("DEFAULT_MAX_LINE", "from_path"):
+        from . import _files
+
+        return getattr(_files, name)
+    if name in ("Format", "classify", "detect_format"):
+        from . import _format
+
+        return getattr(_format, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

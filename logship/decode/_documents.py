@@ -21,16 +21,13 @@ from logship.exceptions import InputError
 from logship.records import InputProblem, LogEvent
 
 from ._jsonstream import Element, Member, ObjectEnd, ObjectStart, Part
+from ._lambda_event import arn_region, firehose_record, from_awslogs, kinesis_record
 from ._payload import (
     Item,
-    arn_region,
     describe,
-    firehose_record,
-    from_awslogs,
     from_message,
     header_of,
     int_field,
-    kinesis_record,
     payload_event,
     string_field,
 )

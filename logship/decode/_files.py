@@ -1,17 +1,7 @@
-"""Files and stdin: the format is found by peeking, never from the name alone.
-
-The input is opened as a byte stream; gzip is recognized by its magic bytes
-and inflated as it is read (multi-member files too). The first 64 KiB of
-the (inflated) stream decide the format:
-
-- a JSON object spanning several lines: a JSON document, read incrementally
-  (a ``filter-log-events`` dump, a saved Lambda/Kinesis/Firehose event or an
-  inflated subscription payload; see :mod:`._documents`);
-- a first line that is a whole JSON object: JSON lines. A line holding an AWS
-  shape is decoded as such; any other object is a structured application log
-  line (one line, one event);
-- ``2024-05-01T12:00:00.000Z message`` lines: a CloudWatch export to S3;
-- anything else: plain text, one line per event.
+"""Files and stdin, read as they stream: :func:`from_path` opens the input
+(:mod:`._opened`), finds its format by peeking (:mod:`._format`) and reads it with
+that format's reader: JSON documents (:mod:`._documents`), JSON lines (AWS shapes or
+structured application logs), CloudWatch exports to S3, plain text.
 
 Nothing is held beyond one line (cut at ``max_line_bytes``) or one JSON
 element (refused past ``max_inflated_bytes``).
@@ -20,211 +10,33 @@ element (refused past ``max_inflated_bytes``).
 from __future__ import annotations
 
 import codecs
-import gzip
-import io
-import json
 import os
-import re
-import sys
 import time
 import zlib
 from collections.abc import Iterator
 from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 from pathlib import PurePath
-from typing import IO, TYPE_CHECKING, Any, Protocol
+from typing import IO, TYPE_CHECKING, Any
 
 from logship.records import InputProblem, LogEvent
 
 from ._documents import STREAMED, Origin, decode_parts, dump_event
+from ._format import EXPORT_LINE, Format, aws_kind, classify, json_object
 from ._jsonstream import JsonStreamError, parts_of, read_objects
+from ._opened import CHUNK, STDIN, Opened, bounded_lines, open_raw, utf8_prefix
 from ._payload import DEFAULT_MAX_INFLATED, NOT_UTF8, Item
 
 if TYPE_CHECKING:
-    from _typeshed import WriteableBuffer
+    pass
 
 DEFAULT_MAX_LINE = 1024 * 1024
-STDIN = "-"
 STDIN_NAME = "stdin"
-_GZIP_MAGIC = b"\x1f\x8b"
-_HEAD_BYTES = 64 * 1024
-_CHUNK = 64 * 1024
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MILLISECOND = timedelta(milliseconds=1)
 
-# `aws logs create-export-task` writes "<ISO 8601 time> <message>" per event.
-_EXPORT_LINE = re.compile(rb"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?Z) ")
 # Fields structured loggers put the time in: structlog/pino/zap/logback/bunyan.
 _TIME_FIELDS = ("timestamp", "@timestamp", "time", "ts")
-_AWS_KEYS = re.compile(r'"(awslogs|Records|records|messageType|events)"\s*:')
-_DOCUMENT_KINDS = {
-    "awslogs": "lambda-event",
-    "Records": "kinesis-event",
-    "records": "firehose-event",
-    "messageType": "subscription-payload",
-    "events": "filter-log-events",
-}
-
-
-class Format(StrEnum):
-    """How a file is read."""
-
-    JSON_DOCUMENT = "json-document"
-    AWS_JSON_LINES = "aws-json-lines"  # JSON lines of Lambda events or payloads
-    JSON_LINES = "json-lines"  # structured application logs
-    S3_EXPORT = "s3-export"
-    TEXT = "text"
-
-
-class _Reader(Protocol):
-    def read(self, size: int = -1, /) -> bytes | None: ...
-
-
-class _Chained(io.RawIOBase):
-    """``prefix`` then the rest of ``stream``: bytes already peeked go back in front.
-
-    Counts the bytes handed out, so an error can say how far reading got.
-    """
-
-    def __init__(self, prefix: bytes, stream: _Reader) -> None:
-        super().__init__()
-        self._prefix = prefix
-        self._stream = stream
-        self.consumed = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: WriteableBuffer) -> int:
-        view = memoryview(buffer).cast("B")
-        if self._prefix:
-            data, self._prefix = self._prefix[: len(view)], self._prefix[len(view) :]
-        else:
-            # read1: hand on what one read of the stream gives, as a raw stream should.
-            read1 = getattr(self._stream, "read1", None)
-            data = (read1(len(view)) if read1 else self._stream.read(len(view))) or b""
-        view[: len(data)] = data
-        self.consumed += len(data)
-        return len(data)
-
-
-def _read_up_to(stream: _Reader, size: int) -> bytes:
-    pieces: list[bytes] = []
-    left = size
-    while left > 0:
-        piece = stream.read(left)
-        if not piece:
-            break
-        pieces.append(piece)
-        left -= len(piece)
-    return b"".join(pieces)
-
-
-class _Opened:
-    """An input opened for reading: the inflated byte stream and its first bytes."""
-
-    def __init__(self, raw: IO[bytes]) -> None:
-        magic = raw.read(2)
-        self.compressed = magic == _GZIP_MAGIC
-        self.source = _Chained(magic, raw)
-        self.head = b""
-        self.at_end = True
-        self.stream: IO[bytes] = io.BufferedReader(self.source)
-
-    def peek(self) -> None:
-        """Inflate (if gzip) and read the first bytes; gzip errors surface here or later."""
-        inflated: _Reader = (
-            gzip.GzipFile(fileobj=self.source, mode="rb") if self.compressed else self.source
-        )
-        self.head = _read_up_to(inflated, _HEAD_BYTES)
-        self.at_end = len(self.head) < _HEAD_BYTES
-        self.stream = io.BufferedReader(_Chained(self.head, inflated), buffer_size=_CHUNK)
-
-    def problem(self, name: str, exc: BaseException) -> InputProblem:
-        """An InputProblem for a read or gzip error, with the byte position reached."""
-        at = self.source.consumed
-        if isinstance(exc, EOFError):
-            reason = "truncated gzip: the file ends before the end of the compressed stream"
-        elif isinstance(exc, zlib.error | gzip.BadGzipFile):
-            reason = f"corrupt gzip data within the first {at} compressed bytes ({exc})"
-        else:
-            reason = f"read error ({exc})"
-        return InputProblem(f"{name}: byte {at}", reason)
-
-
-def _open_raw(path: str | os.PathLike[str], stack: ExitStack) -> IO[bytes]:
-    if os.fspath(path) == STDIN:
-        return sys.stdin.buffer
-    return stack.enter_context(open(path, "rb"))
-
-
-def classify(head: bytes, *, at_end: bool) -> Format:
-    """The format of an input from its first (inflated) bytes."""
-    text = head.decode("utf-8", errors="replace").lstrip("\ufeff \t\r\n")
-    if not text:
-        return Format.TEXT
-    if text[0] == "{":
-        first, newline, _ = text.partition("\n")
-        if not newline and not at_end:
-            # The first line is longer than the head: one big JSON value
-            # (a compact dump) or JSON lines of long structured lines.
-            return Format.JSON_DOCUMENT if _AWS_KEYS.search(text) else Format.JSON_LINES
-        value = _json_object(first)
-        if value is not None:
-            return Format.AWS_JSON_LINES if _aws_kind(value) else Format.JSON_LINES
-        # Not a whole object on the first line: an object spread over lines
-        # (pretty-printed, as the AWS CLI and jq write it), unless it is just a
-        # broken first line of JSON lines.
-        if (
-            first.strip() == "{"
-            or _AWS_KEYS.search(first)
-            or (at_end and _json_object(text) is not None)
-        ):
-            return Format.JSON_DOCUMENT
-        return Format.JSON_LINES
-    if _EXPORT_LINE.match(text.encode("utf-8")):
-        return Format.S3_EXPORT
-    return Format.TEXT
-
-
-def _json_object(text: str) -> dict[str, Any] | None:
-    try:
-        value = json.loads(text)
-    except ValueError:  # JSONDecodeError, or a number too long to convert
-        return None
-    return value if isinstance(value, dict) else None
-
-
-def _aws_kind(value: dict[str, Any]) -> str:
-    """Which AWS shape a decoded JSON object is, or "" for an application log line."""
-    for key, kind in _DOCUMENT_KINDS.items():
-        if key in value and (key not in STREAMED or isinstance(value[key], list)):
-            return kind
-    if "logStreamName" in value and "message" in value and "timestamp" in value:
-        return "cloudwatch-event"  # one entry of a dump, as `jq -c '.events[]'` writes
-    return ""
-
-
-def detect_format(path: str | os.PathLike[str]) -> str:
-    """Name the format :func:`from_path` would read ``path`` as.
-
-    One of ``filter-log-events``, ``lambda-event``, ``kinesis-event``,
-    ``firehose-event``, ``subscription-payload``, ``json-document`` (none of
-    those keys seen in the first 64 KiB), ``aws-json-lines``, ``json-lines``,
-    ``s3-export`` or ``text``; ``.gz`` is appended for a gzip file. For a JSON
-    document the name comes from the first known key in the first 64 KiB.
-    Reading stdin ("-") consumes what it peeks.
-    """
-    with ExitStack() as stack:
-        opened = _Opened(_open_raw(path, stack))
-        opened.peek()
-        found = classify(opened.head, at_end=opened.at_end)
-        name = str(found)
-        if found is Format.JSON_DOCUMENT:
-            match = _AWS_KEYS.search(opened.head.decode("utf-8", errors="replace"))
-            name = _DOCUMENT_KINDS[match.group(1)] if match else name
-        return name + (".gz" if opened.compressed else "")
 
 
 class _Input:
@@ -309,48 +121,8 @@ class _Input:
         )
 
 
-def _lines(stream: IO[bytes], limit: int) -> Iterator[tuple[int, bytes, int]]:
-    """``(number, line without its line end, bytes cut)`` for each line.
-
-    A line longer than ``limit`` is cut at a UTF-8 character boundary and the
-    rest is skipped in bounded reads, never held.
-    """
-    readline = stream.readline
-    number = 0
-    while line := readline(limit):
-        number += 1
-        if line[-1:] == b"\n":
-            yield number, line[:-2] if line[-2:] == b"\r\n" else line[:-1], 0
-            continue
-        cut = 0
-        while more := readline(_CHUNK):
-            if more[-1:] == b"\n":
-                cut += len(more) - (2 if more[-2:] == b"\r\n" else 1)
-                break
-            cut += len(more)
-        if not cut:  # exactly `limit` bytes, then the end of the line or the input
-            yield number, line, 0
-            continue
-        kept = _utf8_prefix(line)
-        yield number, kept, cut + len(line) - len(kept)
-
-
-def _utf8_prefix(data: bytes) -> bytes:
-    """``data`` without a UTF-8 sequence cut in two at its end."""
-    end = len(data)
-    back = 0
-    while back < 4 and end - back > 0 and data[end - back - 1] & 0xC0 == 0x80:
-        back += 1
-    if end - back > 0:
-        lead = data[end - back - 1]
-        needed = 2 if lead & 0xE0 == 0xC0 else 3 if lead & 0xF0 == 0xE0 else 4
-        if lead & 0xC0 == 0xC0 and back + 1 < needed:
-            return data[: end - back - 1]
-    return data
-
-
 def _text(stream: IO[bytes], source: _Input) -> Iterator[Item]:
-    for number, line, cut in _lines(stream, source.max_line_bytes):
+    for number, line, cut in bounded_lines(stream, source.max_line_bytes):
         if line:  # CloudWatch cannot hold an empty event, so neither do we
             yield source.event(number, source.text(line, number, cut), source.base_time)
     yield from source.finish()
@@ -358,9 +130,9 @@ def _text(stream: IO[bytes], source: _Input) -> Iterator[Item]:
 
 def _s3_export(stream: IO[bytes], source: _Input) -> Iterator[Item]:
     timestamp = source.base_time
-    for number, line, cut in _lines(stream, source.max_line_bytes):
+    for number, line, cut in bounded_lines(stream, source.max_line_bytes):
         body = line
-        match = _EXPORT_LINE.match(line)
+        match = EXPORT_LINE.match(line)
         if match:
             timestamp = _iso_ms(match.group(1).decode("ascii")) or timestamp
             body = line[match.end() :]
@@ -422,7 +194,7 @@ def _json_lines(stream: IO[bytes], source: _Input, *, aws: bool) -> Iterator[Ite
     limit = max(source.max_line_bytes, source.max_inflated_bytes) if aws else source.max_line_bytes
     last_time = source.base_time
     origin = source.origin()
-    for number, line, cut in _lines(stream, limit):
+    for number, line, cut in bounded_lines(stream, limit):
         if not line.strip():
             continue
         where = f"{source.name}: line {number}"
@@ -430,8 +202,8 @@ def _json_lines(stream: IO[bytes], source: _Input, *, aws: bool) -> Iterator[Ite
             yield InputProblem(where, f"line is longer than the limit of {limit} bytes; skipped")
             continue
         text = source.text(line, number, cut)
-        value = None if cut else _json_object(text)
-        kind = _aws_kind(value) if value is not None else ""
+        value = None if cut else json_object(text)
+        kind = aws_kind(value) if value is not None else ""
         if value is not None and kind == "cloudwatch-event":
             yield dump_event(
                 value,
@@ -449,7 +221,7 @@ def _json_lines(stream: IO[bytes], source: _Input, *, aws: bool) -> Iterator[Ite
             # An application log line (or a stray text line, say a Go panic
             # between JSON lines): one event, the line as written.
             if len(line) > source.max_line_bytes:  # read under the longer AWS limit
-                kept = _utf8_prefix(line[: source.max_line_bytes])
+                kept = utf8_prefix(line[: source.max_line_bytes])
                 text = source.text(kept, number, len(line) - len(kept))
             found = structured_time(value) if value is not None else None
             last_time = found if found is not None else last_time
@@ -461,7 +233,7 @@ def _text_chunks(stream: IO[bytes], source: _Input) -> Iterator[str]:
     """Text of ``stream`` in chunks; bytes that are not UTF-8 are replaced (and noted)."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     lenient = False
-    while chunk := stream.read(_CHUNK):
+    while chunk := stream.read(CHUNK):
         if lenient:
             yield decoder.decode(chunk)
             continue
@@ -526,12 +298,12 @@ def from_path(
     )
     with ExitStack() as stack:
         try:
-            raw = _open_raw(path, stack)
+            raw = open_raw(path, stack)
         except OSError as exc:
             yield InputProblem(source.name, f"cannot open: {exc.strerror or exc}")
             return
         try:
-            opened = _Opened(raw)
+            opened = Opened(raw)
         except OSError as exc:
             yield InputProblem(source.name, f"read error ({exc})")
             return

@@ -24,17 +24,15 @@ than let it describe the Lambda instead of the service that logged the error.
 The SDK also trims ``extra`` to ten keys of depth five: the builder keeps
 ``extra`` flat and small, and puts lists in contexts.
 
-The modules: ``_builder`` (the one build path, its size bound and cuts),
-``_settings`` (:class:`EventSettings`, the scrubbing of each field), ``_tags``
-(tag keys and values), ``_ids`` (event ids, platforms, trace ids, console links).
+The modules: ``_builder`` (the one build path: top-level fields, the levels of
+cuts), ``_placer`` (each string cut, scrubbed and counted in the size bound),
+``_exception`` (the exception interface and its frames), ``_contexts`` (tags,
+contexts, request), ``_settings`` (:class:`EventSettings`, the scrubbing of each
+field), ``_tags`` (tag keys and values), ``_ids`` (event ids, platforms, trace
+ids, console links).
 """
 
-from logship.event._builder import (
-    MAX_FINGERPRINT_PART_CHARS,
-    SCRUB_MARGIN,
-    SENTRY_LEVELS,
-    build_event,
-)
+from logship.event._builder import MAX_FINGERPRINT_PART_CHARS, SENTRY_LEVELS, build_event
 from logship.event._ids import (
     CONSOLE_WINDOW_MS,
     EVENT_ID_NAMESPACE,
@@ -44,6 +42,7 @@ from logship.event._ids import (
     parse_trace_id,
     platform_for,
 )
+from logship.event._placer import SCRUB_MARGIN
 from logship.event._settings import Event, EventSettings, ScrubSites
 from logship.event._tags import MAX_TAG_KEY_CHARS, tag_key, tag_value
 

@@ -38,8 +38,9 @@ def _language_modules() -> tuple[ModuleType, ...]:
     """The language parsers, imported when the first record needs one.
 
     Many batches hold no trace at all, and the parsers are most of the parse
-    stage's code: a Lambda whose package holds no compiled bytecode compiles
-    them on every cold start.
+    stage's code: importing them with the package would add about 6 ms to the
+    Lambda's cold start with bytecode precompiled, more without
+    (docs/performance.md, "Issue 14: lazy imports").
     """
     from logship.parse import dotnet, go, java, node, php, python, ruby
 
@@ -49,7 +50,8 @@ def _language_modules() -> tuple[ModuleType, ...]:
 
 
 @functools.cache
-def _language_parsers() -> tuple[tuple[str, Callable[[str], Trace | None]], ...]:
+def language_parsers() -> tuple[tuple[str, Callable[[str], Trace | None]], ...]:
+    """``(language, parse)`` pairs in the order they are tried, most specific first."""
     return tuple(
         (module.__name__.rpartition(".")[2], module.parse) for module in _language_modules()
     )
@@ -60,16 +62,6 @@ def _any_trace() -> re.Pattern[str]:
     """One alternation of every parser's MARKER: text that matches none holds no trace."""
     markers = (module.MARKER for module in _language_modules())
     return re.compile("|".join(f"(?:{marker})" for marker in markers), re.MULTILINE)
-
-
-def __getattr__(name: str) -> object:
-    """``LANGUAGE_PARSERS``: ``(language, parse)`` pairs in the order they are tried.
-
-    Resolved on first access (PEP 562), as it imports every parser.
-    """
-    if name == "LANGUAGE_PARSERS":
-        return _language_parsers()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 _RANKS: dict[str, int] = {level: rank for rank, level in enumerate(LEVELS)}
@@ -84,7 +76,7 @@ def find_trace(text: str) -> Trace | None:
     """The first language trace found in ``text``, or None."""
     if not _any_trace().search(text):
         return None
-    for _language, parse in _language_parsers():
+    for _language, parse in language_parsers():
         trace = parse(text)
         if trace is not None and trace.chain:
             return trace

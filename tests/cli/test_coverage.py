@@ -1,4 +1,5 @@
-"""Tests for ``logship coverage``: selection criteria, statuses, and the survey against moto.
+"""Tests for ``logship coverage`` (logship.coverage and its CLI): selection criteria,
+statuses, and the survey against moto.
 
 moto (5.x) implements the log group, stream and subscription filter calls but not
 ``DescribeAccountPolicies`` (it raises NotImplementedError), so the account
@@ -25,7 +26,8 @@ from hypothesis import strategies as st
 
 from logship.cli import EXIT_FAILURE, EXIT_INPUT_PROBLEMS, EXIT_OK, EXIT_USAGE, build_parser, main
 from logship.cli import coverage as coverage_module
-from logship.cli.coverage import (
+from logship.cloudwatch import LogsReader
+from logship.coverage import (
     EXCLUDED,
     IDLE,
     MISSING,
@@ -38,7 +40,6 @@ from logship.cli.coverage import (
     policy_covers,
     survey,
 )
-from logship.cloudwatch import LogsReader
 
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"  # moto's account

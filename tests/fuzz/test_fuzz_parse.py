@@ -16,7 +16,7 @@ from hypothesis import given
 from logship.config import Config
 from logship.event import EventSettings, build_event
 from logship.fingerprint import fingerprint
-from logship.parse import LANGUAGE_PARSERS, parse_record
+from logship.parse import language_parsers, parse_record
 from logship.parse._limits import MAX_EXCEPTIONS, MAX_FRAMES_KEPT
 from logship.records import ExceptionInfo, LogRecord, Trace
 from logship.scrub import Scrubber
@@ -26,13 +26,13 @@ OFF = EventSettings(scrubber=Scrubber.disabled())
 ON = EventSettings()
 
 
-@pytest.mark.parametrize("language", [name for name, _ in LANGUAGE_PARSERS])
+@pytest.mark.parametrize("language", [name for name, _ in language_parsers()])
 class TestFuzzParsers:
     @FUZZ
     @given(text=TEXTS)
     def test_any_text(self, language: str, text: str) -> None:
         """The parser returns None or a well-formed trace; it never raises."""
-        parse = dict(LANGUAGE_PARSERS)[language]
+        parse = dict(language_parsers())[language]
         trace = parse(text)
         if trace is None:
             return
