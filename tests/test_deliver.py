@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from lambda_payloads import kinesis_event, sequence_number, traces_payloads
 
-from logship.config import Config
+from logship.config import Config, parse_config
 from logship.decode import from_lambda_event
 from logship.deliver import deliver
 from logship.event import EventSettings, build_event
@@ -22,7 +22,6 @@ from logship.route import (
     RouteEntry,
     RouteFailure,
 )
-from logship.rules import parse_config
 from logship.sink import DeliveryResult, MemorySink
 
 

@@ -19,7 +19,7 @@ import pytest
 from fake_time import FakeTime
 from route_support import moto_aws, queue_for, received
 
-from logship.config import Config
+from logship.config import Config, parse_config
 from logship.event import event_id
 from logship.fingerprint import fingerprint
 from logship.records import (
@@ -44,7 +44,7 @@ from logship.route import (
     route_detail,
     route_id,
 )
-from logship.rules import decide, parse_config
+from logship.rules import decide
 from logship.scrub import Scrubber
 
 ROOT = Path(__file__).resolve().parents[1]

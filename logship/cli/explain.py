@@ -16,8 +16,7 @@ from datetime import UTC, date, datetime
 from typing import TextIO
 
 from logship.cli._inputs import add_input_options, load_config_option
-from logship.records import Fingerprinted, Relation
-from logship.rules import Decision
+from logship.records import Decision, Fingerprinted, Relation
 
 EPILOG = """\
 examples:
