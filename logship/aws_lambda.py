@@ -44,11 +44,11 @@ import structlog
 from .cloudwatch import LogsReader
 from .config import Config
 from .decode import from_lambda_event
-from .deliver import Delivery, deliver
+from .deliver import deliver
 from .event import EventSettings
 from .exceptions import DeliveryError
 from .pipeline import Item, RunReport, run
-from .records import ControlMessage, InputProblem
+from .records import ControlMessage, Delivery, InputProblem
 from .scrub import scrubber_for
 from .settings import Settings, config_from_reference, load_settings
 from .sink import SentrySink, Sink

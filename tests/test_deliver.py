@@ -14,15 +14,18 @@ from logship.decode import from_lambda_event
 from logship.deliver import deliver
 from logship.event import EventSettings, build_event
 from logship.pipeline import RunReport, run
-from logship.records import NO_ANNOTATION, Annotation, Fingerprinted, Outcome
-from logship.route import (
-    MemoryPublisher,
+from logship.records import (
+    NO_ANNOTATION,
+    Annotation,
+    DeliveryResult,
+    Fingerprinted,
+    Outcome,
     PublishResult,
-    RouteCollector,
     RouteEntry,
     RouteFailure,
 )
-from logship.sink import DeliveryResult, MemorySink
+from logship.route import MemoryPublisher, RouteCollector
+from logship.sink import MemorySink
 
 
 def outcomes(report: RunReport) -> Iterator[Outcome]:
