@@ -54,7 +54,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def command(args: argparse.Namespace) -> int:
-    from logship.cli import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
+    from logship.cli._exit import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
     from logship.config import load_config
     from logship.exceptions import ConfigError
     from logship.rules import expired_rules, expiry_warnings

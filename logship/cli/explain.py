@@ -57,7 +57,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def command(args: argparse.Namespace) -> int:
-    from logship.cli import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
+    from logship.cli._exit import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
     from logship.decode import from_path
     from logship.exceptions import ConfigError
     from logship.pipeline import RunReport, errors
