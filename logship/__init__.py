@@ -10,10 +10,9 @@ from __future__ import annotations
 
 __version__ = "0.1.0"  # pyproject.toml reads it from here
 
-from typing import TYPE_CHECKING
-
 from logship.config import Config
 from logship.fingerprint import default_fingerprint, fingerprint
+from logship.inprocess import fingerprint_exception
 from logship.mask import template
 from logship.records import (
     ExceptionInfo,
@@ -26,9 +25,6 @@ from logship.records import (
     RequestContext,
     Trace,
 )
-
-if TYPE_CHECKING:
-    from logship.inprocess import fingerprint_exception
 
 __all__ = [
     "Config",
@@ -46,13 +42,3 @@ __all__ = [
     "fingerprint_exception",
     "template",
 ]
-
-
-def __getattr__(name: str) -> object:
-    # fingerprint_exception needs the parsers and the rules: loaded on first
-    # use, so that `import logship` stays cheap for the Lambda and the CLI.
-    if name == "fingerprint_exception":
-        from logship.inprocess import fingerprint_exception
-
-        return fingerprint_exception
-    raise AttributeError(f"module 'logship' has no attribute {name!r}")

@@ -44,13 +44,13 @@ import structlog
 from .cloudwatch import LogsReader
 from .config import Config
 from .decode import from_lambda_event
-from .deliver import Delivery, deliver
+from .deliver import deliver
 from .event import EventSettings
 from .exceptions import DeliveryError
 from .pipeline import Item, RunReport, run
-from .records import ControlMessage, InputProblem
+from .records import ControlMessage, Delivery, InputProblem
 from .scrub import scrubber_for
-from .settings import Settings, load_config, load_settings
+from .settings import Settings, config_from_reference, load_settings
 from .sink import SentrySink, Sink
 from .stitch import Stitcher
 
@@ -122,7 +122,7 @@ def event_settings_for(settings: Settings, config: Config) -> EventSettings:
 def container() -> Container:
     """Settings, config and sink, built once per container (a failure is retried next time)."""
     settings = load_settings(os.environ)
-    config = load_config(settings.config_ref, settings.region)
+    config = config_from_reference(settings.config_ref, settings.region)
     publisher = None
     if config.route_rules:
         from .route import EventBridgePublisher  # only a config with route rules needs it

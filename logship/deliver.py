@@ -34,14 +34,24 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .event import EventSettings, build_event
-from .flood import FloodControl, Release
+from .flood import FloodControl, suppressed_extra
 from .pipeline import RunReport
-from .records import NO_ANNOTATION, Annotation, Fingerprinted, Outcome
-from .sink import DeliveryFailure, DeliveryResult, Sink
+from .records import (
+    NO_ANNOTATION,
+    Annotation,
+    Delivery,
+    DeliveryFailure,
+    DeliveryResult,
+    Fingerprinted,
+    Outcome,
+    Release,
+    RouteFailure,
+)
+from .sink import Sink
 
 if TYPE_CHECKING:
     # Only a run with route rules needs the route package (imported by the caller).
-    from .route import Publisher, RouteCollector, RouteFailure
+    from .route import Publisher, RouteCollector
 
 DEFAULT_FLUSH_EVERY = 100  # events held before a flush: bounds memory on a long replay
 MAX_KEPT_FAILURES = 50  # the count is exact; only the list of examples is capped
@@ -61,31 +71,6 @@ class BuildEvent(Protocol):
 
 
 Budget = Callable[[], float]  # seconds the next flush (or the routes' publish) may take
-
-
-@dataclass(frozen=True, slots=True)
-class Delivery:
-    """What :func:`deliver` could not do, for the caller to surface."""
-
-    failures: tuple[DeliveryFailure, ...] = ()  # the first MAX_KEPT_FAILURES
-    failed_batch_items: frozenset[str] = frozenset()  # Sentry's and the routes' failures
-    failed_events: int = 0  # exact, like report.failed
-    route_failures: tuple[RouteFailure, ...] = ()  # the first MAX_KEPT_FAILURES
-    route_failed: int = 0  # exact: route events that did not go in this call
-
-    @property
-    def ok(self) -> bool:
-        """Whether every Sentry event and every route event went: else the run failed."""
-        return self.failed_events == 0 and self.route_failed == 0
-
-    def first_failure(self) -> str:
-        """The reason of the first failure, for the invocation's error message."""
-        if self.failures:
-            return self.failures[0].reason
-        if self.route_failures:
-            failure = self.route_failures[0]
-            return f"route {failure.rule}: {failure.reason}"
-        return "unknown"
 
 
 @dataclass(slots=True)
@@ -171,7 +156,7 @@ def deliver(
         outcome = release.outcome
         if outcome.ignored_by:
             return
-        extra: dict[str, object] = release.extra()
+        extra: dict[str, object] = suppressed_extra(release)
         record = outcome.item.error.record
         if record.stitched:
             extra["logship_stitched_events"] = record.stitched
@@ -228,8 +213,6 @@ def _publish(
     clock: Callable[[], float],
 ) -> list[RouteFailure]:
     """Publish the run's route events; count them; return those that did not go."""
-    from .route import RouteFailure
-
     entries = routes.entries()  # events that cannot be built land in routes.failures
     failures: list[RouteFailure] = list(routes.failures)
     routes.failures.clear()

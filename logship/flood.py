@@ -30,31 +30,19 @@ held until :meth:`drain` is still pending, so
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
 
 from .pipeline import RunReport
-from .records import Outcome
+from .records import Outcome, Release
 
-__all__ = ["SUPPRESSED_KEY", "FloodControl", "Release"]
+__all__ = ["SUPPRESSED_KEY", "FloodControl", "suppressed_extra"]
 
 # The ``extra`` key the suppressed count travels in; the event builder keeps it.
 SUPPRESSED_KEY = "logship_suppressed"
 
 
-@dataclass(frozen=True, slots=True)
-class Release:
-    """An outcome flood control lets through.
-
-    ``suppressed`` is how many errors of its fingerprint were held back in this
-    run; it is non-zero only on the last one released for that fingerprint.
-    """
-
-    outcome: Outcome
-    suppressed: int = 0
-
-    def extra(self) -> dict[str, object]:
-        """What the event's ``extra`` gets: the suppressed count, when there is one."""
-        return {SUPPRESSED_KEY: self.suppressed} if self.suppressed else {}
+def suppressed_extra(release: Release) -> dict[str, object]:
+    """What the event's ``extra`` gets: the suppressed count, when there is one."""
+    return {SUPPRESSED_KEY: release.suppressed} if release.suppressed else {}
 
 
 class FloodControl:

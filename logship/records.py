@@ -8,6 +8,11 @@ Stage by stage::
 
     payload --decode--> LogEvent --assemble--> LogRecord --parse--> ParsedError
             --fingerprint--> Fingerprinted --rules--> Decision --event--> dict
+
+and what the outputs report back: a sink's :class:`DeliveryResult`, a route
+publisher's :class:`RouteEntry` / :class:`PublishResult`, and the
+:class:`Delivery` of a whole run. This module imports nothing from logship:
+every layer can use its records.
 """
 
 from __future__ import annotations
@@ -371,3 +376,120 @@ class Outcome:
     sampled_by: str = ""  # an ignore rule matched but kept this one as its 1-in-N sample
     annotation: Annotation = NO_ANNOTATION  # team, severity, runbook, tags from annotate rules
     routes: tuple[str, ...] = ()  # the route rules whose buses also get this error
+
+
+# --- what the outputs did with them ----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Release:
+    """An outcome flood control (``logship.flood``) lets through.
+
+    ``suppressed`` is how many errors of its fingerprint were held back in this
+    run; it is non-zero only on the last one released for that fingerprint.
+    """
+
+    outcome: Outcome
+    suppressed: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryFailure:
+    """An event that was not delivered, and why (never containing the DSN)."""
+
+    event_id: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryResult:
+    """What one ``Sink.flush`` did with the events sent since the last flush."""
+
+    delivered: tuple[str, ...] = ()
+    failed: tuple[DeliveryFailure, ...] = ()
+    attempts: int = 0  # HTTP requests made, retries included
+
+    @property
+    def failed_ids(self) -> frozenset[str]:
+        return frozenset(failure.event_id for failure in self.failed)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+@dataclass(frozen=True, slots=True)
+class RouteEntry:
+    """One EventBridge event to publish, and the errors and batch items it stands for."""
+
+    logship_id: str
+    rule: str
+    bus: str  # "default" or an event bus ARN: PutEvents' EventBusName
+    detail_type: str
+    detail: str  # the JSON text of logship.route.route_detail(...)
+    errors: int = 1  # the errors of the run it counts (its detail's ``count``)
+    batch_items: tuple[str, ...] = ()  # Kinesis sequence numbers / Firehose ids they came in
+
+
+@dataclass(frozen=True, slots=True)
+class RouteFailure:
+    """A route event that was not published, and why."""
+
+    logship_id: str  # "" when the event could not even be built
+    rule: str
+    reason: str
+    batch_items: tuple[str, ...] = ()
+    errors: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class PublishResult:
+    """What one ``Publisher.publish`` did with each entry it was given.
+
+    Every entry is in exactly one of ``published`` (accepted now),
+    ``duplicates`` (accepted earlier: not sent again) and ``failed``.
+    """
+
+    published: tuple[str, ...] = ()  # logship ids
+    duplicates: tuple[str, ...] = ()
+    failed: tuple[RouteFailure, ...] = ()
+    calls: int = 0  # PutEvents requests, retries included
+
+    @property
+    def routed(self) -> int:
+        """Events the bus has: ``RunReport.routed`` grows by this."""
+        return len(self.published) + len(self.duplicates)
+
+    @property
+    def route_failed(self) -> int:
+        """Events that did not go: ``RunReport.route_failed`` grows by this."""
+        return len(self.failed)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """What ``logship.deliver.deliver`` could not do, for the caller to surface."""
+
+    failures: tuple[DeliveryFailure, ...] = ()  # the first logship.deliver.MAX_KEPT_FAILURES
+    failed_batch_items: frozenset[str] = frozenset()  # Sentry's and the routes' failures
+    failed_events: int = 0  # exact, like report.failed
+    route_failures: tuple[RouteFailure, ...] = ()  # the first MAX_KEPT_FAILURES
+    route_failed: int = 0  # exact: route events that did not go in this call
+
+    @property
+    def ok(self) -> bool:
+        """Whether every Sentry event and every route event went: else the run failed."""
+        return self.failed_events == 0 and self.route_failed == 0
+
+    def first_failure(self) -> str:
+        """The reason of the first failure, for the invocation's error message."""
+        if self.failures:
+            return self.failures[0].reason
+        if self.route_failures:
+            failure = self.route_failures[0]
+            return f"route {failure.rule}: {failure.reason}"
+        return "unknown"

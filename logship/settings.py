@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .config import Config
+from .config import Config, parse_config
 from .exceptions import ConfigError, SettingsError
 from .truncate import MAX_TAG_KEY_CHARS, MAX_TAG_VALUE_CHARS
 
@@ -259,18 +259,19 @@ def read_config_text(ref: str, region: str = "") -> tuple[str, str]:
 
 
 @functools.cache
-def load_config(ref: str, region: str = "") -> Config:
+def config_from_reference(ref: str, region: str = "") -> Config:
     """The :class:`Config` a ``LOGSHIP_CONFIG`` reference names; ``""`` is the default.
 
-    Cached per reference, so a warm container parses the rules once.
+    The reference is a file path, ``s3://bucket/key`` or ``ssm:/parameter``
+    (:func:`read_config_text`); the text is validated by
+    :func:`logship.config.parse_config`. Cached per reference, so a warm
+    container parses the rules once.
     """
     if not ref:
         return Config()
     text, source = read_config_text(ref, region)
-    from . import rules
-
     try:
-        return rules.parse_config(text, source=source)
+        return parse_config(text, source=source)
     except ConfigError:
         raise
     except ValueError as exc:  # a loader that raises plain ValueError still names the file
@@ -282,4 +283,4 @@ def clear_caches() -> None:
     fetch_secret.cache_clear()
     fetch_parameter.cache_clear()
     fetch_s3_object.cache_clear()
-    load_config.cache_clear()
+    config_from_reference.cache_clear()

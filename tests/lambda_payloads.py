@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from logship.decode import encode_payload, lambda_event
-from logship.sink import DeliveryFailure, DeliveryResult, MemorySink
+from logship.records import DeliveryFailure, DeliveryResult
+from logship.sink import MemorySink
 
 TRACES = Path(__file__).parent / "fixtures" / "traces" / "python"
 ACCOUNT = "123456789012"

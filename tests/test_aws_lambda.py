@@ -37,10 +37,9 @@ from lambda_payloads import (
 
 from logship import aws_lambda
 from logship.aws_lambda import event_settings_for, handle, make_logger
-from logship.config import Config
+from logship.config import Config, parse_config
 from logship.event import EventSettings
 from logship.exceptions import DeliveryError
-from logship.rules import parse_config
 from logship.settings import Settings
 from logship.sink import MemorySink, SentrySink, Sink
 
@@ -54,13 +53,16 @@ LAZY = (
     "tomllib",  # only with a rules file
     "regex",  # only with a rules file's message or scrub patterns
     "difflib",  # only to suggest a key in a config error
-    "logship.rules._load",
+    "logship.config._document",  # the loader's validation: only with a rules file
+    "logship.config._rule_tables",
+    "logship.config._values",
+    "logship.config._regex_safety",
+    "logship.config.rules",  # the rule records: only with a rules file
+    "logship.config.templates",
     "logship.rules._match",  # only with a config that has rules
-    "logship.rules._records",
-    "logship.rules._safety",
+    "logship.rules._annotate",  # only with annotate or route rules
     "logship.route",  # only with route rules
     "logship.cli",
-    "logship.inprocess",
     "logship.integrations",
     "logship.decode._files",  # the CLI's file readers, how they open and tell formats
     "logship.decode._format",

@@ -37,10 +37,9 @@ from route_support import moto_aws, queue_for, received
 
 from logship import aws_lambda
 from logship.aws_lambda import event_settings_for, handle, make_logger
-from logship.config import Config
+from logship.config import Config, parse_config
 from logship.exceptions import DeliveryError
 from logship.route import EventBridgePublisher
-from logship.rules import parse_config
 from logship.settings import Settings
 from logship.sink import MemorySink
 

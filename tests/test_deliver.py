@@ -9,21 +9,23 @@ from typing import Any
 import pytest
 from lambda_payloads import kinesis_event, sequence_number, traces_payloads
 
-from logship.config import Config
+from logship.config import Config, parse_config
 from logship.decode import from_lambda_event
 from logship.deliver import deliver
 from logship.event import EventSettings, build_event
 from logship.pipeline import RunReport, run
-from logship.records import NO_ANNOTATION, Annotation, Fingerprinted, Outcome
-from logship.route import (
-    MemoryPublisher,
+from logship.records import (
+    NO_ANNOTATION,
+    Annotation,
+    DeliveryResult,
+    Fingerprinted,
+    Outcome,
     PublishResult,
-    RouteCollector,
     RouteEntry,
     RouteFailure,
 )
-from logship.rules import parse_config
-from logship.sink import DeliveryResult, MemorySink
+from logship.route import MemoryPublisher, RouteCollector
+from logship.sink import MemorySink
 
 
 def outcomes(report: RunReport) -> Iterator[Outcome]:

@@ -24,7 +24,8 @@ from hypothesis import strategies as st
 from secrets_corpus import SEEDED
 from trace_fixtures import fixture_texts
 
-from logship.config import Config, ScrubConfig, ScrubRule
+from logship.config import Config, ScrubConfig
+from logship.config.rules import ScrubRule
 from logship.decode import from_lambda_event
 from logship.event import (
     EVENT_ID_NAMESPACE,

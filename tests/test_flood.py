@@ -14,9 +14,9 @@ from logship.config import Config
 from logship.decode import from_lambda_event
 from logship.deliver import deliver
 from logship.event import EventSettings
-from logship.flood import SUPPRESSED_KEY, FloodControl, Release
+from logship.flood import SUPPRESSED_KEY, FloodControl, suppressed_extra
 from logship.pipeline import RunReport, run
-from logship.records import Fingerprinted, LogRecord, Outcome, ParsedError
+from logship.records import Fingerprinted, LogRecord, Outcome, ParsedError, Release
 from logship.sink import MemorySink
 
 
@@ -57,7 +57,7 @@ class TestFloodControl:
             "a-2",
         ]
         assert [r.suppressed for r in released] == [0, 0, 7]
-        assert released[-1].extra() == {SUPPRESSED_KEY: 7}
+        assert suppressed_extra(released[-1]) == {SUPPRESSED_KEY: 7}
         assert report.suppressed == 7
         assert flood.suppressed_for(("x", "a")) == 7
 
@@ -66,7 +66,7 @@ class TestFloodControl:
         report = RunReport()
         released = run_through(FloodControl(3, report), [outcome("a", i) for i in range(3)])
         assert len(released) == 3
-        assert all(r.extra() == {} for r in released)
+        assert all(suppressed_extra(r) == {} for r in released)
         assert report.suppressed == 0
 
     def test_limit_of_one(self) -> None:

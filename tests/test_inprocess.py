@@ -268,9 +268,9 @@ class TestTagsFor:
 
 
 class TestPackageAttribute:
-    """``logship.fingerprint_exception`` is the same function, loaded on first use."""
+    """``logship.fingerprint_exception`` is the same function, re-exported by the package."""
 
-    def test_lazy_attribute(self) -> None:
+    def test_package_attribute(self) -> None:
         """The package attribute resolves to logship.inprocess.fingerprint_exception."""
         assert logship.fingerprint_exception is inprocess.fingerprint_exception
         assert "fingerprint_exception" in logship.__all__

@@ -19,7 +19,7 @@ import pytest
 from fake_time import FakeTime
 from route_support import moto_aws, queue_for, received
 
-from logship.config import Config
+from logship.config import Config, parse_config
 from logship.event import event_id
 from logship.fingerprint import fingerprint
 from logship.records import (
@@ -31,6 +31,7 @@ from logship.records import (
     ParsedError,
     Relation,
     RequestContext,
+    RouteEntry,
 )
 from logship.route import (
     MAX_ENTRIES_PER_CALL,
@@ -39,12 +40,12 @@ from logship.route import (
     EventBridgePublisher,
     MemoryPublisher,
     RouteCollector,
-    RouteEntry,
     failed_batch_items,
     route_detail,
     route_id,
 )
-from logship.rules import decide, parse_config
+from logship.route._detail import entry_size
+from logship.rules import decide
 from logship.scrub import Scrubber
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -308,7 +309,7 @@ class TestRouteCollector:
         """A lone surrogate (valid in CloudWatch's JSON) is replaced: the entry encodes."""
         entries = collected(make_item(stream="ecs/payments/\ud800")).entries()
         (ops,) = [e for e in entries if e.rule == "ops"]
-        assert ops.size() > 0
+        assert entry_size(ops) > 0
         assert json.loads(ops.detail)["log_stream"] == "ecs/payments/?"
 
     def test_unknown_rule_is_a_failure_not_a_crash(self) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 import logship.rules
-from logship.config import Config
+from logship.config import Config, parse_config
 from logship.decode import from_path
 from logship.fingerprint import fingerprint
 from logship.pipeline import RunReport, run
@@ -30,21 +30,12 @@ from logship.records import (
     Outcome,
     ParsedError,
     Relation,
-)
-from logship.rules import (
     Status,
-    _annotate,
-    _decide,
-    _load,
-    _match,
-    _safety,
+)
+from logship.rules import _decide, decide, expired_rules, expiry_warnings
+from logship.rules._match import (
     apply_fingerprint_rule,
-    decide,
-    expired_rules,
-    expiry_warnings,
     match,
-    nested_quantifier,
-    parse_config,
     sample_keeps,
     short_name,
     subject_of,
@@ -435,31 +426,7 @@ class TestSampling:
         assert again.sampled
 
 
-class TestRedos:
-    @pytest.mark.parametrize(
-        "pattern", [r"(a+)+$", r"(\w*)*x", r"(?:x+y?)+", r"(.*){1,32000}[bc]", r"((ab)*)+c"]
-    )
-    def test_nested_quantifiers_rejected(self, pattern: str) -> None:
-        """A group that repeats a repeat is found by the static check."""
-        assert nested_quantifier(pattern) is not None
-
-    @pytest.mark.parametrize(
-        "pattern",
-        [
-            r"Broken pipe|ECONNRESET",
-            r"(?:\d+)?\.\d+",
-            r"(?>a+)+$",
-            r"(?:a+)++$",
-            r"(a+){2}",
-            r"[(a+)+]",
-            r"\(a+\)+",
-            r"timeout after \d+ ?ms",
-        ],
-    )
-    def test_safe_patterns_pass(self, pattern: str) -> None:
-        """Bounded, atomic, possessive and escaped shapes are not flagged."""
-        assert nested_quantifier(pattern) is None
-
+class TestRegexTimeout:
     def test_slow_regex_times_out_as_no_match(self) -> None:
         """A pattern the static check misses stops at the timeout and counts as no match."""
         config = parse_config(
@@ -565,11 +532,13 @@ def loaded_modules(code: str) -> set[str]:
 
 
 # What only a rules file needs: the loader, its TOML parser, regex engine and hints.
-LOADER = frozenset({"logship.rules._load", "logship.rules._safety", "tomllib", "regex", "difflib"})
+LOADER = frozenset(
+    {"logship.config._document", "logship.config._regex_safety", "tomllib", "regex", "difflib"}
+)
 
 
 class TestLazyLoading:
-    """The package loads the loader and the matchers on first use, and then behaves as before."""
+    """The matchers load with the first config that has rules, and then behave as before."""
 
     def test_package_defers_loader_and_matchers(self) -> None:
         """``import logship.rules`` and a rule-less decision load neither loader nor matchers."""
@@ -583,21 +552,27 @@ class TestLazyLoading:
             "assert decide(item, Config(), today=date(2024, 1, 1)).item is item"
         )
         assert "logship.rules._decide" in loaded
-        assert not loaded & (LOADER | {"logship.rules._match", "logship.rules._records"})
+        assert not loaded & (LOADER | {"logship.rules._match", "logship.config.rules"})
 
     def test_rules_load_the_matchers(self) -> None:
-        """A config with rules brings the loader, the matchers and the rule records."""
+        """A config with rules brings the loader and the rule records; deciding, the matchers."""
         loaded = loaded_modules(
-            "from logship.rules import parse_config\n"
-            "parse_config(\"[[ignore]]\\nreason = 'r'\\nmessage = 'x+'\\n\")"
+            "from datetime import date\n"
+            "from logship.config import parse_config\n"
+            "from logship.records import Fingerprinted, LogRecord, ParsedError\n"
+            "from logship.rules import decide\n"
+            "config = parse_config(\"[[ignore]]\\nreason = 'r'\\nmessage = 'x+'\\n\")\n"
+            "record = LogRecord('g', 's', '', '', 0, ('1',), ('boom',))\n"
+            "item = Fingerprinted(ParsedError(record, 'svc', 'error', 'boom'), ('f',), 't', 'm')\n"
+            "decide(item, config, today=date(2024, 1, 1))"
         )
-        assert {"logship.rules._match", "logship.rules._records"} | LOADER <= loaded
+        assert {"logship.rules._match", "logship.config.rules"} | LOADER <= loaded
 
     @pytest.mark.parametrize("name", logship.rules.__all__)
     def test_every_exported_name_resolves(self, name: str) -> None:
         """Each name of ``__all__`` is the object its private module defines."""
         value = getattr(logship.rules, name)
-        modules = (_annotate, _decide, _load, _match, _safety)
+        modules = (_decide,)
         homes = [vars(m) for m in modules if name in vars(m)]
         assert homes
         assert all(home[name] is value for home in homes)

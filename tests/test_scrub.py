@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from secrets_corpus import SEEDED, Seeded, card_numbers, luhn_complete
 
 from logship import scrub as scrub_module
-from logship.config import Config, ScrubConfig, ScrubRule
+from logship.config import Config, ScrubConfig
+from logship.config.rules import ScrubRule
 from logship.event import EventSettings, build_event
 from logship.fingerprint import fingerprint
 from logship.mask import template

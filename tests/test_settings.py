@@ -12,7 +12,7 @@ from moto import mock_aws
 
 from logship import settings
 from logship.exceptions import ConfigError, SettingsError
-from logship.settings import Settings, load_config, load_settings, parse_tags
+from logship.settings import Settings, config_from_reference, load_settings, parse_tags
 
 REGION = "eu-west-1"
 DSN = "https://0123456789abcdef0123456789abcdef@o1.ingest.sentry.io/42"
@@ -157,16 +157,16 @@ class TestSecrets:
 
 
 @pytest.mark.usefixtures("aws")
-class TestLoadConfig:
+class TestConfigFromReference:
     def test_default(self) -> None:
         """No reference means the default config."""
-        assert load_config("").source == "<defaults>"
+        assert config_from_reference("").source == "<defaults>"
 
     def test_bundled_path(self, tmp_path: Path) -> None:
         """A path in the bundle is read from disk and named as the source."""
         path = tmp_path / "logship.toml"
         path.write_text(RULES)
-        config = load_config(str(path))
+        config = config_from_reference(str(path))
         assert config.min_level == "warning"
         assert config.source == str(path)
 
@@ -175,9 +175,9 @@ class TestLoadConfig:
         s3 = boto3.client("s3", region_name=REGION)
         s3.create_bucket(Bucket="cfg", CreateBucketConfiguration={"LocationConstraint": REGION})
         s3.put_object(Bucket="cfg", Key="logship/rules.toml", Body=RULES.encode())
-        first = load_config("s3://cfg/logship/rules.toml", REGION)
+        first = config_from_reference("s3://cfg/logship/rules.toml", REGION)
         s3.delete_object(Bucket="cfg", Key="logship/rules.toml")
-        assert load_config("s3://cfg/logship/rules.toml", REGION) is first
+        assert config_from_reference("s3://cfg/logship/rules.toml", REGION) is first
         assert first.min_level == "warning"
         assert first.source == "s3://cfg/logship/rules.toml"
 
@@ -186,7 +186,7 @@ class TestLoadConfig:
         boto3.client("ssm", region_name=REGION).put_parameter(
             Name="/logship/rules", Value=RULES, Type="String"
         )
-        assert load_config("ssm:/logship/rules", REGION).min_level == "warning"
+        assert config_from_reference("ssm:/logship/rules", REGION).min_level == "warning"
 
     def test_missing_object(self) -> None:
         """A missing S3 object names the reference and the error code."""
@@ -194,7 +194,7 @@ class TestLoadConfig:
             Bucket="cfg", CreateBucketConfiguration={"LocationConstraint": REGION}
         )
         with pytest.raises(SettingsError, match=r"s3://cfg/absent.toml.*NoSuchKey"):
-            load_config("s3://cfg/absent.toml", REGION)
+            config_from_reference("s3://cfg/absent.toml", REGION)
 
     def test_invalid_rules_name_the_reference(self) -> None:
         """A broken rules file fails with a ConfigError that names where it came from."""
@@ -202,10 +202,10 @@ class TestLoadConfig:
             Name="/logship/broken", Value="min_level = [", Type="String"
         )
         with pytest.raises(ConfigError, match="ssm:/logship/broken"):
-            load_config("ssm:/logship/broken", REGION)
+            config_from_reference("ssm:/logship/broken", REGION)
 
     @pytest.mark.parametrize("ref", ["s3://bucket-only", "ssm:", "/no/such/file.toml"])
     def test_malformed_reference(self, ref: str) -> None:
         """References that cannot name a file are refused with LOGSHIP_CONFIG in the message."""
         with pytest.raises(SettingsError, match="LOGSHIP_CONFIG"):
-            load_config(ref)
+            config_from_reference(ref)

@@ -13,15 +13,25 @@ import sys
 from collections.abc import Sequence
 
 from logship.cli import check_config, coverage, explain, pull, replay, report
+from logship.cli._exit import (
+    EXIT_FAILURE,
+    EXIT_INPUT_PROBLEMS,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+)
+
+__all__ = [
+    "EXIT_FAILURE",
+    "EXIT_INPUT_PROBLEMS",
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "build_parser",
+    "main",
+]
 
 SUBCOMMANDS = (replay, check_config, explain, pull, report, coverage)
-
-# Exit statuses shared by every subcommand.
-EXIT_OK = 0
-EXIT_FAILURE = 1  # the command ran but something failed (events not sent, say)
-EXIT_USAGE = 2  # bad arguments or an invalid config file
-EXIT_INPUT_PROBLEMS = 3  # the run finished but some input could not be read
-EXIT_INTERRUPTED = 130  # Ctrl-C: 128 + SIGINT, as shells report it
 
 EPILOG = f"""\
 examples:

@@ -6,7 +6,7 @@ import argparse
 from collections.abc import Iterator, Sequence
 
 from logship.cli._progress import Progress
-from logship.config import Config
+from logship.config import Config, load_config
 from logship.pipeline import Item
 
 
@@ -23,8 +23,6 @@ def load_config_option(path: str | None) -> Config:
     """The config named by ``--config``, or the defaults (raises ConfigError)."""
     if path is None:
         return Config()
-    from logship.rules import load_config
-
     return load_config(path)
 
 

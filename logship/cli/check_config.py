@@ -9,10 +9,10 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import TextIO
 
-from logship.config import (
+from logship.config import Config
+from logship.config.rules import (
     DEFAULT_DETAIL_TYPE,
     AnnotateRule,
-    Config,
     FingerprintRule,
     IgnoreRule,
     Matcher,
@@ -54,9 +54,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def command(args: argparse.Namespace) -> int:
-    from logship.cli import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
+    from logship.cli._exit import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
+    from logship.config import load_config
     from logship.exceptions import ConfigError
-    from logship.rules import expired_rules, expiry_warnings, load_config
+    from logship.rules import expired_rules, expiry_warnings
 
     today: date = args.today or datetime.now(UTC).date()
     try:

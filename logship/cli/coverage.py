@@ -161,7 +161,7 @@ class _SetupError(LogshipError, ValueError):
 
 
 def command(args: argparse.Namespace) -> int:
-    from . import EXIT_USAGE
+    from ._exit import EXIT_USAGE
 
     try:
         active_within_ms = _check_args(args)
@@ -174,7 +174,7 @@ def command(args: argparse.Namespace) -> int:
 
 def run(args: argparse.Namespace, reader: LogsReader, *, now_ms: int, active_within_ms: int) -> int:
     """Survey with ``reader``, print the result, return the exit status."""
-    from . import EXIT_FAILURE, EXIT_INPUT_PROBLEMS, EXIT_OK
+    from ._exit import EXIT_FAILURE, EXIT_INPUT_PROBLEMS, EXIT_OK
 
     try:
         with Progress("coverage", unit="log groups") as progress:

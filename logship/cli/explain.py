@@ -16,8 +16,7 @@ from datetime import UTC, date, datetime
 from typing import TextIO
 
 from logship.cli._inputs import add_input_options, load_config_option
-from logship.records import Fingerprinted, Relation
-from logship.rules import Decision
+from logship.records import Decision, Fingerprinted, Relation
 
 EPILOG = """\
 examples:
@@ -58,7 +57,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def command(args: argparse.Namespace) -> int:
-    from logship.cli import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
+    from logship.cli._exit import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
     from logship.decode import from_path
     from logship.exceptions import ConfigError
     from logship.pipeline import RunReport, errors

@@ -149,7 +149,7 @@ class _Run:
 
 
 def command(args: argparse.Namespace) -> int:
-    from . import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+    from ._exit import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 
     output = Path(args.output)
     state_path = state_path_for(output)

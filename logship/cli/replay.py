@@ -75,7 +75,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def command(args: argparse.Namespace) -> int:
-    from logship.cli import (
+    from logship.cli._exit import (
         EXIT_FAILURE,
         EXIT_INPUT_PROBLEMS,
         EXIT_INTERRUPTED,

@@ -105,7 +105,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def command(args: argparse.Namespace) -> int:
     from logship.exceptions import ConfigError
 
-    from . import EXIT_FAILURE, EXIT_INPUT_PROBLEMS, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+    from ._exit import EXIT_FAILURE, EXIT_INPUT_PROBLEMS, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
     from ._report_html import render
 
     if args.top < 1:

@@ -21,6 +21,10 @@ id it has already seen accepted (within one invocation, and across the
 invocations of a warm Lambda container while it remembers them), but a retry
 in a fresh container, or an entry whose acceptance was lost with its response,
 is published again.
+
+Its records (:class:`~logship.records.RouteEntry`,
+:class:`~logship.records.RouteFailure`, :class:`~logship.records.PublishResult`)
+are in :mod:`logship.records`.
 """
 
 from __future__ import annotations
@@ -30,8 +34,6 @@ from ._detail import (
     SCHEMA,
     SOURCE,
     RouteCollector,
-    RouteEntry,
-    RouteFailure,
     route_detail,
     route_id,
 )
@@ -39,7 +41,6 @@ from ._publish import (
     EventBridgePublisher,
     MemoryPublisher,
     Publisher,
-    PublishResult,
     failed_batch_items,
 )
 
@@ -49,11 +50,8 @@ __all__ = [
     "SOURCE",
     "EventBridgePublisher",
     "MemoryPublisher",
-    "PublishResult",
     "Publisher",
     "RouteCollector",
-    "RouteEntry",
-    "RouteFailure",
     "failed_batch_items",
     "route_detail",
     "route_id",

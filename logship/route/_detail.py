@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from logship._time import iso
 from logship.event import console_url, event_id
-from logship.records import NO_ANNOTATION, Annotation, Fingerprinted
+from logship.records import NO_ANNOTATION, Annotation, Fingerprinted, RouteEntry, RouteFailure
 from logship.scrub import DEFAULT_SCRUBBER, Scrubber, scrubber_for
 from logship.truncate import clean, cut, shorten_key
 
@@ -147,46 +147,24 @@ def route_detail(
 # --- one event per route rule and fingerprint ------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class RouteEntry:
-    """One EventBridge event to publish, and the errors and batch items it stands for."""
-
-    logship_id: str
-    rule: str
-    bus: str  # "default" or an event bus ARN: PutEvents' EventBusName
-    detail_type: str
-    detail: str  # the JSON text of route_detail(...)
-    errors: int = 1  # the errors of the run it counts (its detail's ``count``)
-    batch_items: tuple[str, ...] = ()  # Kinesis sequence numbers / Firehose ids they came in
-
-    def request_entry(self) -> dict[str, Any]:
-        """The entry as ``PutEvents`` takes it."""
-        return {
-            "Source": SOURCE,
-            "DetailType": self.detail_type,
-            "Detail": self.detail,
-            "EventBusName": self.bus,
-        }
-
-    def size(self) -> int:
-        """The entry's size as AWS counts it against the 256 KB of a request."""
-        return (
-            _TIME_BYTES
-            + len(SOURCE)
-            + len(self.detail_type.encode("utf-8"))
-            + len(self.detail.encode("utf-8"))
-        )
+def put_events_entry(entry: RouteEntry) -> dict[str, Any]:
+    """``entry`` as ``PutEvents`` takes it."""
+    return {
+        "Source": SOURCE,
+        "DetailType": entry.detail_type,
+        "Detail": entry.detail,
+        "EventBusName": entry.bus,
+    }
 
 
-@dataclass(frozen=True, slots=True)
-class RouteFailure:
-    """An event that was not published, and why."""
-
-    logship_id: str  # "" when the event could not even be built
-    rule: str
-    reason: str
-    batch_items: tuple[str, ...] = ()
-    errors: int = 1
+def entry_size(entry: RouteEntry) -> int:
+    """``entry``'s size as AWS counts it against the 256 KB of a request."""
+    return (
+        _TIME_BYTES
+        + len(SOURCE)
+        + len(entry.detail_type.encode("utf-8"))
+        + len(entry.detail.encode("utf-8"))
+    )
 
 
 @dataclass(slots=True)

@@ -11,42 +11,15 @@ from dataclasses import dataclass, field
 from typing import Protocol, Unpack
 
 from logship.aws import RETRYABLE_CODES, ClientOptions, LazyClient, error_code
+from logship.records import PublishResult, RouteEntry, RouteFailure
 
 from ._detail import (
     MAX_ENTRIES_PER_CALL,
     MAX_REQUEST_BYTES,
     RouteCollector,
-    RouteEntry,
-    RouteFailure,
+    entry_size,
+    put_events_entry,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class PublishResult:
-    """What one :meth:`Publisher.publish` did with each entry it was given.
-
-    Every entry is in exactly one of ``published`` (accepted now),
-    ``duplicates`` (accepted earlier: not sent again) and ``failed``.
-    """
-
-    published: tuple[str, ...] = ()  # logship ids
-    duplicates: tuple[str, ...] = ()
-    failed: tuple[RouteFailure, ...] = ()
-    calls: int = 0  # PutEvents requests, retries included
-
-    @property
-    def routed(self) -> int:
-        """Events the bus has: ``RunReport.routed`` grows by this."""
-        return len(self.published) + len(self.duplicates)
-
-    @property
-    def route_failed(self) -> int:
-        """Events that did not go: ``RunReport.route_failed`` grows by this."""
-        return len(self.failed)
-
-    @property
-    def ok(self) -> bool:
-        return not self.failed
 
 
 class Publisher(Protocol):
@@ -143,7 +116,7 @@ class EventBridgePublisher(LazyClient):
         with self._lock:
             self.calls += 1
         try:
-            response = self.client.put_events(Entries=[entry.request_entry() for entry in chunk])
+            response = self.client.put_events(Entries=[put_events_entry(entry) for entry in chunk])
         except Exception as exc:  # botocore's errors are many; each is sorted by code
             code, message = error_code(exc)
             reason = f"{code}: {message}" if message else code
@@ -184,19 +157,19 @@ def _chunks(entries: Sequence[RouteEntry], failed: list[RouteFailure]) -> list[l
     current: list[RouteEntry] = []
     size = 0
     for entry in entries:
-        entry_size = entry.size()
-        if entry_size > MAX_REQUEST_BYTES:
+        entry_bytes = entry_size(entry)
+        if entry_bytes > MAX_REQUEST_BYTES:
             failed.append(
-                _failure(entry, f"the event is {entry_size} bytes; EventBridge takes 256 KB")
+                _failure(entry, f"the event is {entry_bytes} bytes; EventBridge takes 256 KB")
             )
             continue
         if current and (
-            len(current) == MAX_ENTRIES_PER_CALL or size + entry_size > MAX_REQUEST_BYTES
+            len(current) == MAX_ENTRIES_PER_CALL or size + entry_bytes > MAX_REQUEST_BYTES
         ):
             chunks.append(current)
             current, size = [], 0
         current.append(entry)
-        size += entry_size
+        size += entry_bytes
     if current:
         chunks.append(current)
     return chunks

@@ -2,9 +2,9 @@
 
 Loaded by :func:`logship.rules.decide` with the first config that has annotate
 or route rules. They are rules like the others: the same matchers on the same
-:class:`~logship.rules.Subject` (:func:`~logship.rules.match`), the same template
-variables as fingerprint rules (:func:`~logship.rules.template_values`), and
-the same :class:`~logship.rules.RuleCheck` lines for ``logship explain``.
+:class:`~logship.rules._match.Subject` (:func:`~logship.rules._match.match`), the same
+template variables as fingerprint rules (:func:`~logship.rules._match.template_values`),
+and the same :class:`~logship.records.RuleCheck` lines for ``logship explain``.
 
 Unlike fingerprint and ignore rules, every matching rule applies: for an
 annotation the first rule to set a key wins (tags key by key); every matching
@@ -13,35 +13,24 @@ route rule names a bus the error is published to.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING
-from urllib.parse import quote
 
+from logship.config.templates import render_runbook
 from logship.records import NO_ANNOTATION, Annotation, Decision, RuleCheck, Status
 
 from ._match import (
-    TEMPLATE_VARIABLE,
     MatchResult,
     Subject,
-    _check,
     match,
+    rule_check,
     subject_of,
     template_values,
 )
 
 if TYPE_CHECKING:
-    from logship.config import AnnotateRule, Config
-
-
-def render_runbook(template: str, values: Mapping[str, str]) -> str:
-    """``template`` with each ``{{ variable }}`` replaced by its value, percent-encoded.
-
-    Each value is encoded whole, ``/`` included: a log group ``/ecs/orders``
-    stays one path segment (``%2Fecs%2Forders``), and a value such as
-    ``<untyped>`` or a message template with spaces cannot break the URL.
-    """
-    return TEMPLATE_VARIABLE.sub(lambda m: quote(values[m.group(1)], safe=""), template)
+    from logship.config import Config
+    from logship.config.rules import AnnotateRule
 
 
 def annotate_and_route(decision: Decision, config: Config, *, explain: bool = False) -> Decision:
@@ -71,7 +60,7 @@ def annotate_and_route(decision: Decision, config: Config, *, explain: bool = Fa
         if result.matched:
             routes.append(rule.name)
         if explain:
-            check = _check("route", rule.name, rule.match, subject, result)
+            check = rule_check("route", rule.name, rule.match, subject, result)
             if result.matched:
                 check = replace(check, detail=f"{check.detail}; to bus {rule.eventbridge_bus}")
             checks.append(check)
@@ -103,7 +92,7 @@ def _annotate(
             timeouts.append(rule.name)
         if not result.matched:
             if checks is not None:
-                checks.append(_check("annotate", rule.name, rule.match, subject, result))
+                checks.append(rule_check("annotate", rule.name, rule.match, subject, result))
             continue
         matched.append(rule.name)
         given: list[str] = []
@@ -139,7 +128,7 @@ def _annotate_check(
     rule: AnnotateRule, subject: Subject, result: MatchResult, given: list[str]
 ) -> RuleCheck:
     """A matched annotate rule's line: what it gave, or that earlier rules had set it all."""
-    check = _check("annotate", rule.name, rule.match, subject, result)
+    check = rule_check("annotate", rule.name, rule.match, subject, result)
     if given:
         return replace(check, detail=f"{check.detail}; gives {', '.join(given)}")
     return replace(check, detail=f"{check.detail}; gives nothing: earlier rules set its keys")

@@ -23,7 +23,8 @@ from logship.records import Decision
 if TYPE_CHECKING:
     from datetime import date
 
-    from logship.config import Config, IgnoreRule
+    from logship.config import Config
+    from logship.config.rules import IgnoreRule
     from logship.records import Fingerprinted
 
 

@@ -8,26 +8,25 @@ these classes, which keeps its cold start short.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING
 
+from logship.config.templates import TEMPLATE_VARIABLE
 from logship.fingerprint import UNTYPED_MARKER, qualified_function
 from logship.records import Decision, RuleCheck, Status
 
 if TYPE_CHECKING:
     from datetime import date
 
-    from logship.config import Config, FingerprintRule, IgnoreRule, Matcher
+    from logship.config import Config
+    from logship.config.rules import FingerprintRule, IgnoreRule, Matcher
     from logship.records import Fingerprinted
 
 NO_FUNCTION = "<no-in-app-frame>"
 NO_LOGGER = "<no-logger>"
 _TITLE_LIMIT = 200
-# A ``{{ variable }}`` placeholder of a fingerprint or title template.
-TEMPLATE_VARIABLE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,7 +221,7 @@ def apply_rules(
         if result.matched:
             matched_fingerprint = rule
         if explain:
-            checks.append(_check("fingerprint", rule.name, rule.match, subject, result))
+            checks.append(rule_check("fingerprint", rule.name, rule.match, subject, result))
     if matched_fingerprint is not None:
         item = apply_fingerprint_rule(item, matched_fingerprint)
 
@@ -244,7 +243,7 @@ def apply_rules(
         if result.matched:
             matched_ignore = ignore
         if explain:
-            checks.append(_check("ignore", ignore.name, ignore.match, subject, result))
+            checks.append(rule_check("ignore", ignore.name, ignore.match, subject, result))
 
     if matched_ignore is None:
         return Decision(item, regex_timeouts=tuple(timeouts), checks=tuple(checks))
@@ -262,9 +261,10 @@ def apply_rules(
     )
 
 
-def _check(
+def rule_check(
     kind: str, name: str, matcher: Matcher, subject: Subject, result: MatchResult
 ) -> RuleCheck:
+    """The ``logship explain`` line of one tried rule: which keys matched, or which did not."""
     if result.matched:
         detail = "all of " + ", ".join(matcher.used_keys()) + " matched"
         return RuleCheck(kind, name, Status.MATCHED, detail)

@@ -8,19 +8,19 @@ and which did not. Two sinks exist:
 - :class:`SentrySink` sends each event, as built, in an envelope of its own to
   one DSN, retrying within the flush's deadline (:class:`RetryPolicy`).
 
-Modules: ``_base`` (the protocol, its records, the memory sink), ``_retry``
+Its records (:class:`~logship.records.DeliveryResult`,
+:class:`~logship.records.DeliveryFailure`) are in :mod:`logship.records`.
+Modules: ``_base`` (the protocol, the memory sink), ``_retry``
 (backoff and the server's rate limits), ``_sentry`` (envelopes and HTTP).
 """
 
-from ._base import DeliveryFailure, DeliveryResult, Event, MemorySink, Sink, event_id_of
+from ._base import Event, MemorySink, Sink, event_id_of
 from ._retry import RetryPolicy, parse_rate_limits, parse_retry_after
 from ._sentry import GZIP_MIN_BYTES, USER_AGENT, Endpoint, SentrySink, envelope_bytes, redact_dsn
 
 __all__ = [
     "GZIP_MIN_BYTES",
     "USER_AGENT",
-    "DeliveryFailure",
-    "DeliveryResult",
     "Endpoint",
     "Event",
     "MemorySink",

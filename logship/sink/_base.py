@@ -1,4 +1,4 @@
-"""The sink protocol, its delivery records, and the in-memory sink."""
+"""The sink protocol and the in-memory sink; their records are in :mod:`logship.records`."""
 
 from __future__ import annotations
 
@@ -7,32 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from logship.records import DeliveryResult
+
 Event = dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class DeliveryFailure:
-    """An event that was not delivered, and why (never containing the DSN)."""
-
-    event_id: str
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class DeliveryResult:
-    """What one :meth:`Sink.flush` did with the events sent since the last flush."""
-
-    delivered: tuple[str, ...] = ()
-    failed: tuple[DeliveryFailure, ...] = ()
-    attempts: int = 0  # HTTP requests made, retries included
-
-    @property
-    def failed_ids(self) -> frozenset[str]:
-        return frozenset(failure.event_id for failure in self.failed)
-
-    @property
-    def ok(self) -> bool:
-        return not self.failed
 
 
 class Sink(ABC):

@@ -34,8 +34,9 @@ import urllib3
 from sentry_sdk.envelope import Envelope, Item, PayloadRef
 
 from logship.exceptions import SettingsError
+from logship.records import DeliveryFailure, DeliveryResult
 
-from ._base import DeliveryFailure, DeliveryResult, Sink, event_id_of
+from ._base import Sink, event_id_of
 from ._retry import RETRY_STATUSES, RateLimit, RetryPolicy, parse_rate_limits, parse_retry_after
 
 USER_AGENT = "logship/0.1"

@@ -29,11 +29,11 @@ from inprocess_support import (
     text_formatter,
 )
 
+from logship.config import parse_config
 from logship.event import EventSettings, build_event
 from logship.inprocess import fingerprint_exception
 from logship.integrations.logging import ErrorFingerprintFilter
 from logship.integrations.sentry import LogshipIntegration
-from logship.rules import parse_config
 
 # Rules that need only what an exception and its service know (no log message):
 # fingerprint_exception itself applies them.

@@ -41,14 +41,6 @@ class TestImportCost:
         loaded = _loaded_after(statement)
         assert not loaded & set(HEAVY), statement
 
-    def test_package_defers_the_parsers(self) -> None:
-        """``import logship`` does not load the in-process fingerprinting (nor the parsers)."""
-        code = "import logship, sys; print('logship.inprocess' in sys.modules)"
-        out = subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
-        ).stdout
-        assert out.strip() == "False"
-
     def test_structlog_integration_loads_only_structlog(self) -> None:
         """The structlog processor brings structlog, not sentry-sdk or boto3."""
         loaded = _loaded_after("import logship.integrations.structlog")

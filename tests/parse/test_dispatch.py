@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from logship.config import Config, ServiceMapping
+from logship.config import Config
+from logship.config.rules import ServiceMapping
 from logship.parse import (
     find_trace,
     go,

@@ -1,11 +1,16 @@
-"""The records a config file's rules and tables become, re-exported by :mod:`logship.config`.
+"""The records a config file's rules and pattern tables become.
+
+``[[ignore]]``, ``[[fingerprint]]``, ``[[annotate]]`` and ``[[route]]`` tables
+become :class:`IgnoreRule`, :class:`FingerprintRule`, :class:`AnnotateRule`
+and :class:`RouteRule`, each with a :class:`Matcher`; ``[services]`` entries
+become :class:`ServiceMapping` and ``[scrub.patterns]`` entries :class:`ScrubRule`.
 
 They live apart from :class:`~logship.config.Config` for the Lambda's cold
-start: a default ``Config()`` holds none of them, so ``logship.config`` loads
-this module on first access to one of its names, and a function without a
-rules file never builds these classes (a frozen slotted dataclass costs about
-half a millisecond to create). This module is plain data: it imports nothing
-from logship, so the lazy import cannot cycle.
+start: a default ``Config()`` holds none of them, so only the loader and the
+rule matchers import this module, and a function without a rules file never
+builds these classes (about 6 ms of ``import lambda_handler`` for the ten
+frozen slotted dataclasses; docs/performance.md, "config package"). Import
+them from here: ``from logship.config.rules import IgnoreRule``.
 """
 
 from __future__ import annotations
@@ -159,7 +164,7 @@ class Substituter(Protocol):
 class ScrubRule:
     """A user's scrub pattern: what ``compiled`` matches becomes ``[Filtered:<name>]``.
 
-    As for the default patterns (:mod:`logship.scrub`), group 1, when the regex
+    As for the default patterns (:mod:`logship.secret_patterns`), group 1, when the regex
     has groups, is a prefix that stays.
     """
 

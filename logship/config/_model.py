@@ -1,17 +1,9 @@
-"""Configuration: what the pipeline needs to know, immutable once loaded.
+"""The configuration model: what the pipeline stages read, immutable once loaded.
 
-The full ``logship.toml`` loader (ignore, fingerprint, annotate and route rules,
-validation with errors that name the file, the rule and the key) lives in
-:mod:`logship.rules` and produces a :class:`Config`; a default ``Config()`` is
-valid and used when no file is given.
-
-The records a file's rules and tables become (:class:`IgnoreRule`,
-:class:`FingerprintRule`, :class:`AnnotateRule`, :class:`RouteRule`,
-:class:`Matcher`, :class:`ServiceMapping`, :class:`ScrubRule`, ...) are
-imported from here. They are defined in
-``logship.rules._records``, plain data like this module, and loaded on first
-access: a Lambda without a rules file never needs them, and creating a frozen
-slotted dataclass costs about half a millisecond of cold start.
+A default ``Config()`` is valid and is what runs without a file. The records a
+file's rules and pattern tables become (:class:`~logship.config.rules.IgnoreRule`,
+:class:`~logship.config.rules.Matcher`, ...) live in :mod:`logship.config.rules`:
+a default ``Config()`` holds none of them, and only a loaded file builds them.
 """
 
 from __future__ import annotations
@@ -22,62 +14,20 @@ from typing import TYPE_CHECKING
 from logship.mask import DEFAULT_MASKS, MaskInstruction
 
 if TYPE_CHECKING:
-    from logship.rules._records import (
-        DEFAULT_DETAIL_TYPE,
-        MATCHER_KEYS,
-        SEVERITIES,
+    from .rules import (
         AnnotateRule,
         FingerprintRule,
         IgnoreRule,
-        Matcher,
-        MessagePattern,
         RouteRule,
         ScrubRule,
-        Searcher,
         ServiceMapping,
-        Substituter,
     )
-
-__all__ = [
-    "DEFAULT_DETAIL_TYPE",
-    "DEFAULT_REGEX_TIMEOUT",
-    "MATCHER_KEYS",
-    "SEVERITIES",
-    "AnnotateRule",
-    "AssemblyLimits",
-    "Config",
-    "FingerprintRule",
-    "IgnoreRule",
-    "Matcher",
-    "MessagePattern",
-    "RouteRule",
-    "ScrubConfig",
-    "ScrubRule",
-    "Searcher",
-    "ServiceMapping",
-    "Substituter",
-]
 
 DEFAULT_REGEX_TIMEOUT = 0.05  # seconds per match; a sane rule matches in microseconds
 
-# Names defined in logship.rules._records and served from here (see __getattr__).
-_RULE_RECORDS = frozenset(
-    (
-        "DEFAULT_DETAIL_TYPE",
-        "MATCHER_KEYS",
-        "SEVERITIES",
-        "AnnotateRule",
-        "FingerprintRule",
-        "IgnoreRule",
-        "Matcher",
-        "MessagePattern",
-        "RouteRule",
-        "ScrubRule",
-        "Searcher",
-        "ServiceMapping",
-        "Substituter",
-    )
-)
+# The level names, least to most severe: ``min_level`` and a matcher's ``level``
+# take these (the parse stage's ``logship.parse.line.LEVELS``, checked by a test).
+LEVELS: tuple[str, ...] = ("trace", "debug", "info", "warning", "error", "fatal")
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +56,7 @@ class ScrubConfig:
 
 @dataclass(frozen=True, slots=True)
 class Config:
-    """Everything the pipeline stages read. Build it with :func:`logship.rules.load_config`."""
+    """Everything the pipeline stages read. Build it with :func:`logship.config.load_config`."""
 
     source: str = "<defaults>"  # the file it came from, for messages
     in_app_prefixes: tuple[str, ...] = ()  # e.g. ("com.shop.", "app/"); empty: a heuristic
@@ -137,20 +87,3 @@ class Config:
             if account_id == account:
                 return environment
         return ""
-
-
-def __getattr__(name: str) -> object:
-    # The rule records load on first use (PEP 562); once read, a name is stored
-    # in this module so later reads are plain attribute lookups.
-    if name in _RULE_RECORDS:
-        from logship.rules import _records
-
-        value = getattr(_records, name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    # The lazy names are listed before their first use, as an eager import would.
-    return sorted({*globals(), *__all__})

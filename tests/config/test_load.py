@@ -1,51 +1,46 @@
-"""Tests for loading logship.toml: logship.rules.load_config into logship.config.Config."""
+"""Tests for logship.config's loader: load_config and parse_config into a Config.
+
+The loader's modules (``_load``, ``_document``, ``_rule_tables``, ``_values``)
+are tested through ``parse_config``: each message is what a user reads.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import pickle
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
 import pytest
 
-import logship.config
 from logship.config import (
-    DEFAULT_DETAIL_TYPE,
-    DEFAULT_REGEX_TIMEOUT,
-    MATCHER_KEYS,
-    AnnotateRule,
     AssemblyLimits,
     Config,
+    ScrubConfig,
+    load_config,
+    parse_config,
+)
+from logship.config.rules import (
+    DEFAULT_DETAIL_TYPE,
+    MATCHER_KEYS,
+    AnnotateRule,
     Matcher,
     RouteRule,
-    ScrubConfig,
     ServiceMapping,
 )
+from logship.config.templates import TEMPLATE_VARIABLES
 from logship.exceptions import ConfigError, LogshipError
-from logship.rules import LEVELS, TEMPLATE_VARIABLES, _records, load_config, parse_config
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "logship.toml"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "logship.toml"
 
 
-class TestDefaults:
-    def test_default_config_is_valid_and_empty(self) -> None:
-        """``Config()`` has no rules and the documented defaults."""
-        config = Config()
-        assert config.ignore_rules == ()
-        assert config.fingerprint_rules == ()
-        assert config.regex_timeout == DEFAULT_REGEX_TIMEOUT
-
+class TestLoadConfig:
     def test_empty_file_gives_defaults(self) -> None:
         """An empty file is a valid config equal to the defaults, apart from its source."""
         assert parse_config("", source="empty.toml") == dataclasses.replace(
             Config(), source="empty.toml"
         )
 
-
-class TestLoadConfig:
     def test_example_file_loads(self) -> None:
         """The shipped example is valid and every section lands in its field."""
         config = load_config(EXAMPLE)
@@ -694,14 +689,6 @@ class TestAnnotateAndRouteRules:
         assert config.annotate_rules[0].runbook == f"https://w/{path}"
 
 
-class TestLevels:
-    def test_same_names_as_the_parse_stage(self) -> None:
-        """``min_level`` and ``level`` accept exactly the parse stage's level names."""
-        from logship.parse.line import LEVELS as PARSE_LEVELS
-
-        assert LEVELS == PARSE_LEVELS
-
-
 class TestValidation:
     @pytest.mark.parametrize(
         ("text", "message"),
@@ -719,57 +706,3 @@ class TestValidation:
         path.write_text("[[ignore]]\nservice = 'x'\n", encoding="utf-8")
         with pytest.raises(ConfigError, match=r"^.*logship\.toml: ignore\[1\]: key 'reason'"):
             load_config(path)
-
-
-class TestRuleRecords:
-    """The rule records are served by ``logship.config`` from ``logship.rules._records``."""
-
-    NAMES = (
-        "DEFAULT_DETAIL_TYPE",
-        "MATCHER_KEYS",
-        "SEVERITIES",
-        "AnnotateRule",
-        "FingerprintRule",
-        "IgnoreRule",
-        "Matcher",
-        "MessagePattern",
-        "RouteRule",
-        "ScrubRule",
-        "Searcher",
-        "ServiceMapping",
-        "Substituter",
-    )
-
-    @pytest.mark.parametrize("name", NAMES)
-    def test_names_resolve_to_the_records(self, name: str) -> None:
-        """Each name is the object defined once, listed by dir() and ``__all__``."""
-        assert getattr(logship.config, name) is getattr(_records, name)
-        assert name in dir(logship.config)
-        assert name in logship.config.__all__
-
-    def test_loaded_on_first_use_only(self) -> None:
-        """``import logship.config`` builds no rule record class until one is asked for."""
-        code = (
-            "import sys, logship.config as c\n"
-            "before = 'logship.rules._records' in sys.modules\n"
-            "c.IgnoreRule\n"
-            "print(before, 'logship.rules._records' in sys.modules)"
-        )
-        out = subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
-        ).stdout
-        assert out.split() == ["False", "True"]
-
-    def test_loaded_records_pickle(self) -> None:
-        """Loaded rules and mappings round-trip through pickle: their classes are found."""
-        config = parse_config(
-            "[services]\n'/ecs/a*' = 'a'\n[[ignore]]\nreason = 'r'\nservice = 'a*'\n"
-            "until = 2030-01-01\n[[fingerprint]]\nservice = 'a'\nfingerprint = ['x']\n"
-        )
-        for record in (*config.services, *config.ignore_rules, *config.fingerprint_rules):
-            assert pickle.loads(pickle.dumps(record)) == record
-
-    def test_unknown_name_raises(self) -> None:
-        """A name the module does not have is an AttributeError, as for any module."""
-        with pytest.raises(AttributeError, match="NoSuchRule"):
-            logship.config.NoSuchRule  # noqa: B018
