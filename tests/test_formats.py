@@ -45,6 +45,15 @@ KNOWN_GAPS = {
         " traceback; a plain line after a Python traceback starts an entry (issue 13,"
         " item 4), so the crash misses its last line"
     ),
+    "python-shapes": (
+        "an exception group's type lines are indented ('  | ExceptionGroup: ...'), so the"
+        " assembler never leaves the traceback's frames and joins the plain line after the"
+        " group's bottom border ('    +-----')"
+    ),
+    "ruby-shapes": (
+        "Ruby's error_highlight caret ('    ^^^^') puts the assembler in Node's caret state,"
+        " which joins whatever follows the '\\tfrom' frames: the next process's lines"
+    ),
 }
 
 
