@@ -243,8 +243,18 @@ class TestFixtures:
 SAMPLES = Path(__file__).parent / "parse" / "samples"
 
 
-def sample_names() -> list[str]:
-    return sorted(path.parent.name for path in SAMPLES.glob("*/truth.json"))
+# Samples whose entries the assembler does not bracket exactly yet; the reasons are
+# tests/test_formats.py's KNOWN_GAPS. Strict: a fix fails here until removed.
+ASSEMBLER_GAPS = frozenset({"python-shapes", "ruby-shapes", "rails-untagged"})
+
+
+def sample_names() -> list[object]:
+    return [
+        pytest.param(name, marks=pytest.mark.xfail(strict=True, reason="see KNOWN_GAPS"))
+        if name in ASSEMBLER_GAPS
+        else name
+        for name in sorted(path.parent.name for path in SAMPLES.glob("*/truth.json"))
+    ]
 
 
 class TestIssue13Samples:

@@ -50,6 +50,11 @@ KNOWN_GAPS = {
         " assembler never leaves the traceback's frames and joins the plain line after the"
         " group's bottom border ('    +-----')"
     ),
+    "rails-untagged": (
+        "without log_tags, Rails' 'Class (message):' line has no tag to join the FATAL"
+        " line by, and the assembler does not know it as an exception header: the report"
+        " splits into the empty FATAL line and an unleveled rest"
+    ),
     "ruby-shapes": (
         "Ruby's error_highlight caret ('    ^^^^') puts the assembler in Node's caret state,"
         " which joins whatever follows the '\\tfrom' frames: the next process's lines"
