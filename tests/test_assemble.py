@@ -251,6 +251,8 @@ class TestFixtures:
 SAMPLES = Path(__file__).parent / "parse" / "samples"
 
 
+# Samples whose entries the assembler does not bracket exactly yet; the reasons are
+# tests/test_formats.py's KNOWN_GAPS. Strict: a fix fails here until removed.
 def sample_names() -> list[str]:
     return sorted(path.parent.name for path in SAMPLES.glob("*/truth.json"))
 
@@ -263,7 +265,8 @@ class TestIssue13Samples:
         """Each entry the sample's truth brackets comes out as one record with exactly its lines.
 
         The shapes: loguru's blank lines and "> File" inside a traceback, JUL's
-        two-line records, back-to-back Go panics, a plain line after a panic.
+        two-line records, back-to-back Go panics, a plain line after a panic, and
+        those of other log tools' test suites (``tests/parse/samples/README.md``).
         """
         directory = SAMPLES / name
         lines = (directory / "output.log").read_text(encoding="utf-8").splitlines()

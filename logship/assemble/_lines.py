@@ -43,6 +43,7 @@ class LineKind(IntEnum):
     MONO_FATAL = (
         15  # Mono's "[ERROR] FATAL UNHANDLED EXCEPTION: ..." after its "Unhandled Exception:"
     )
+    PY_GROUP_END = 16  # "    +------------------------------------": an exception group's bottom
 
 
 # The order matters: the indented Python group traceback and the caret line are
@@ -93,6 +94,9 @@ _PATTERNS: tuple[tuple[LineKind, str], ...] = (
         r"The above exception was the direct cause of the following exception:"
         r"|During handling of the above exception, another exception occurred:",
     ),
+    # An exception group's type lines are indented ("  | ExceptionGroup: x"), so only
+    # its bottom border says the traceback is over.
+    (LineKind.PY_GROUP_END, r"[ \t]+\+-+$"),
     (
         LineKind.CONTINUATION,
         "|".join(
@@ -120,7 +124,9 @@ _PATTERNS: tuple[tuple[LineKind, str], ...] = (
     (
         LineKind.HEADER,
         r"(?:[a-zA-Z_$][\w$]*\.)+[A-Z][\w$]*(?::\s|\s*$)"  # java.lang.X: msg, com.shop.Y
-        r"|[\w$]*(?:Error|Exception|Throwable)(?: \[[\w-]+\])?(?::\s|\s*$)",  # TypeError: x
+        r"|[\w$]*(?:Error|Exception|Throwable)(?: \[[\w-]+\])?(?::\s|\s*$)"  # TypeError: x
+        # Rails' report: "ActiveRecord::RecordNotFound (msg):", "GatewayError (msg):"
+        r"|(?:[A-Z]\w*::)+[A-Z]\w* \(.*\):$|[A-Z]\w*(?:Error|Exception) \(.*\):$",
     ),
     (LineKind.BLANK, r"\s*$"),
     (
@@ -226,9 +232,15 @@ def step(state: State, kind: LineKind, log_line: str, line: str = "") -> tuple[b
             return True, State.LOG  # "SEVERE: msg" under its date line
         return False, State.LOG
     if kind is LineKind.CONTINUATION:
-        if state in (State.LOG, State.PY_SEP, State.NONE, State.JUL, State.RUBY):
+        # After a caret, an indented line is Ruby's frame under error_highlight's
+        # "^^^^" (Node prints a blank line after its caret, never a frame).
+        if state in (State.LOG, State.PY_SEP, State.NONE, State.JUL, State.RUBY, State.CARET):
             return is_open, State.TRACE
         return True, state
+    if kind is LineKind.PY_GROUP_END:
+        if state is State.PY_TB:
+            return True, State.PY_EXC
+        return is_open, state if is_open else State.TRACE
     if kind is LineKind.BLANK:
         if not is_open:
             return False, State.LOG

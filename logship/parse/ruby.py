@@ -15,7 +15,8 @@ first line in the header and the rest below it. ``Logger`` writes ``message
 
 Rails (``ActionDispatch::DebugExceptions``) writes ``Class (message):``, a blank
 line, then the backtrace; ``TaggedLogging`` puts the request's tags
-(``[<request uuid>] ``) before every line, which are read without them.
+(``[<request uuid>] ``) before every line when ``log_tags`` are set, which are
+read without them.
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ def parse(text: str) -> Trace | None:
 
 def _parse(text: str) -> Trace | None:
     lines = text.splitlines()
-    if "[" in text and "):" in text:
+    if "):" in text:
         lines = _rails_lines(lines)
     start = _first_header(lines)
     if start is None:
@@ -85,16 +86,22 @@ def _parse(text: str) -> Trace | None:
 
 
 def _rails_lines(lines: list[str]) -> list[str]:
-    """Rails' tagged ``Class (message):`` report as Logger's ``message (Class)`` lines."""
+    """Rails' ``Class (message):`` report as Logger's ``message (Class)`` lines.
+
+    Tagged or not: without ``log_tags`` the report is the same lines without
+    the ``[<request uuid>] `` before each.
+    """
     out: list[str] = []
+    after_header = False
     for line in lines:
         tags = _REQUEST_TAGS.match(line)
         body = line[tags.end() :] if tags else line
         header = _RAILS_HEADER.match(body)
         if header is not None:
             body = f"{header['message']} ({header['type']})"
-        elif tags and not body.strip() and out and _typed(out[-1]) is not None:
-            continue  # the blank line between the header and the backtrace
+        elif after_header and not body.strip():
+            continue  # the "  " line between the header and the backtrace
+        after_header = header is not None
         out.append(body)
     return out
 

@@ -183,9 +183,9 @@ class TestLimits:
         assert [e.relation for e in trace.chain] == [None] + [Relation.CAUSE] * (MAX_EXCEPTIONS - 1)
 
 
-def format_entry(name: str, entry_id: str) -> str:
-    """One entry's text from a framework fixture (``tests/formats/<name>``)."""
-    directory = Path(__file__).parent.parent / "formats" / name
+def format_entry(name: str, entry_id: str, root: Path | None = None) -> str:
+    """One entry's text from a framework fixture (``tests/formats/<name>``) or ``root/<name>``."""
+    directory = (root or Path(__file__).parent.parent / "formats") / name
     lines = (directory / "output.log").read_text(encoding="utf-8").splitlines()
     truth = json.loads((directory / "truth.json").read_text(encoding="utf-8"))
     (entry,) = (e for e in truth["entries"] if e["id"] == entry_id)
@@ -203,3 +203,18 @@ class TestRails:
         assert exc.type == "GatewayError"
         assert exc.message == "rate lookup failed for payment 1003"
         assert [frame.function for frame in exc.frames][-1] == "rescue in fetch_rate"
+
+    def test_untagged_report(self) -> None:
+        """Without log_tags the same report reads the same: the "  " line is skipped."""
+        text = format_entry("rails-untagged", "trace-timeout-1", Path(__file__).parent / "samples")
+        assert "[" not in text.splitlines()[1]  # the header line carries no tag
+        trace = ruby.parse(text)
+        assert trace is not None
+        (exc,) = trace.chain
+        assert exc.type == "GatewayError"
+        assert exc.message == "rate lookup failed for payment 1003"
+        assert [frame.function for frame in exc.frames] == [
+            "charge",
+            "fetch_rate",
+            "rescue in fetch_rate",
+        ]
