@@ -30,23 +30,9 @@ from typing import Any, Unpack
 
 from .aws import RETRYABLE_CODES, THROTTLING_CODES, ClientOptions, LazyClient, error_code
 from .aws import make_client as _make_client
-from .exceptions import LogshipError
+from .exceptions import LogsReadError
 
-__all__ = ["LogsReadError", "LogsReader", "make_client"]
-
-
-class LogsReadError(LogshipError, RuntimeError):
-    """A CloudWatch Logs request failed for good; ``code`` is the service's error code."""
-
-    def __init__(self, operation: str, code: str, message: str) -> None:
-        super().__init__(f"{operation}: {code}: {message}" if message else f"{operation}: {code}")
-        self.operation = operation
-        self.code = code
-
-    @property
-    def throttled(self) -> bool:
-        """Whether the request was still refused for rate when time ran out."""
-        return self.code in THROTTLING_CODES
+__all__ = ["LogsReader", "make_client"]
 
 
 def make_client(
@@ -87,10 +73,12 @@ class LogsReader(LazyClient):
             except Exception as exc:  # botocore's errors are many; each is sorted by code
                 code, message = error_code(exc)
                 if code not in RETRYABLE_CODES:
-                    raise LogsReadError(operation, code, message) from exc
+                    throttled = code in THROTTLING_CODES
+                    raise LogsReadError(operation, code, message, throttled=throttled) from exc
                 attempt += 1
                 if not self._backoff.wait(attempt, deadline):
-                    raise LogsReadError(operation, code, message) from exc
+                    throttled = code in THROTTLING_CODES
+                    raise LogsReadError(operation, code, message, throttled=throttled) from exc
                 with self._lock:
                     self.retries += 1
 

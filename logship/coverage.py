@@ -28,11 +28,11 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any, Protocol
 
-from logship.cloudwatch import LogsReader, LogsReadError
-from logship.exceptions import LogshipError
+from logship.cloudwatch import LogsReader
+from logship.exceptions import LogsReadError, SelectionCriteriaError
+from logship.records.tools import AccountPolicy, GroupCoverage, Subscription, Survey
 
 SHIPPED = "shipped"
 MISSING = "missing"
@@ -43,10 +43,6 @@ STATUSES = (MISSING, UNKNOWN, SHIPPED, EXCLUDED, IDLE)
 
 POLICY_TYPE = "SUBSCRIPTION_FILTER_POLICY"
 _CRITERIA = re.compile(r"\s*LogGroupName\s+NOT\s+IN\s*(\[.*\])\s*", re.DOTALL)
-
-
-class SelectionCriteriaError(LogshipError, ValueError):
-    """An account policy's selection criteria are not ``LogGroupName NOT IN [...]``."""
 
 
 # --- selection criteria -----------------------------------------------------------------
@@ -85,56 +81,6 @@ def policy_covers(criteria: str, log_group: str) -> bool:
 
 
 # --- what was found ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Subscription:
-    """One way a group's events leave: a subscription filter or the account policy."""
-
-    kind: str  # "filter" or "account-policy"
-    name: str
-    destination: str
-
-
-@dataclass(frozen=True, slots=True)
-class AccountPolicy:
-    """An account-level subscription filter policy; ``excluded`` is None if unreadable."""
-
-    name: str
-    destination: str
-    selection_criteria: str
-    excluded: frozenset[str] | None
-
-    def covers(self, log_group: str) -> bool | None:
-        """Whether it applies to ``log_group``; None when its criteria could not be read."""
-        return None if self.excluded is None else log_group not in self.excluded
-
-
-@dataclass(frozen=True, slots=True)
-class GroupCoverage:
-    """One log group: what it holds, where it goes, and its status."""
-
-    log_group: str
-    stored_bytes: int | None
-    last_event_ms: int | None
-    subscriptions: tuple[Subscription, ...]
-    status: str
-    errors: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Survey:
-    """The account's groups and policies, as read at ``now_ms``."""
-
-    now_ms: int
-    active_within_ms: int
-    destinations: frozenset[str]
-    policies: tuple[AccountPolicy, ...]
-    policy_error: str
-    groups: tuple[GroupCoverage, ...]
-
-    def count(self, status: str) -> int:
-        return sum(group.status == status for group in self.groups)
 
 
 def judge(

@@ -30,14 +30,15 @@ import json
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any, Protocol
 
 from logship._time import iso
 from logship.cloudwatch import LogsReader
-from logship.exceptions import LogshipError
+from logship.exceptions import PullError
+from logship.records.tools import PullState, Query
 
 STATE_VERSION = 1
 _DURATION = re.compile(r"(?:\d+[smhdw])+")
@@ -45,10 +46,6 @@ _DURATION_PART = re.compile(r"(\d+)([smhdw])")
 _UNIT_MS = {"s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MILLISECOND = timedelta(milliseconds=1)
-
-
-class PullError(LogshipError, ValueError):
-    """A pull cannot start: bad times, or a state file that does not fit the output."""
 
 
 # --- times ---------------------------------------------------------------------------
@@ -84,16 +81,6 @@ def parse_time(text: str, now_ms: int) -> int:
 # --- what to pull, and how far it got --------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Query:
-    """What one pull asks CloudWatch for. Times are fixed when the pull starts."""
-
-    log_groups: tuple[str, ...]
-    start: int  # ms since the epoch, inclusive
-    end: int  # ms since the epoch, inclusive (CloudWatch's endTime)
-    filter_pattern: str = ""
-
-
 def build_query(
     log_groups: Iterable[str],
     *,
@@ -125,75 +112,49 @@ def build_query(
     return Query(groups, begin, finish, filter_pattern)
 
 
-@dataclass(frozen=True, slots=True)
-class PullState:
-    """How far a pull got: enough to continue it exactly where it stopped.
+def state_as_json(state: PullState) -> dict[str, object]:
+    """The state as the JSON a state file holds."""
+    return {
+        "version": STATE_VERSION,
+        "log_groups": list(state.query.log_groups),
+        "start": state.query.start,
+        "end": state.query.end,
+        "filter_pattern": state.query.filter_pattern,
+        "group_index": state.group_index,
+        "next_token": state.next_token,
+        "document_open": state.document_open,
+        "offset": state.offset,
+        "pages": state.pages,
+        "group_events": list(state.group_events),
+    }
 
-    ``offset`` is the size of the output once the last complete page was
-    written; ``next_token`` fetches the page after it. ``document_open`` says
-    the current group's document was begun (its first page is written).
-    """
 
-    query: Query
-    group_index: int = 0
-    next_token: str | None = None
-    document_open: bool = False
-    offset: int = 0
-    pages: int = 0
-    group_events: tuple[int, ...] = field(default=())
-
-    @property
-    def events(self) -> int:
-        return sum(self.group_events)
-
-    @property
-    def complete(self) -> bool:
-        return self.group_index >= len(self.query.log_groups)
-
-    def as_json(self) -> dict[str, object]:
-        return {
-            "version": STATE_VERSION,
-            "log_groups": list(self.query.log_groups),
-            "start": self.query.start,
-            "end": self.query.end,
-            "filter_pattern": self.query.filter_pattern,
-            "group_index": self.group_index,
-            "next_token": self.next_token,
-            "document_open": self.document_open,
-            "offset": self.offset,
-            "pages": self.pages,
-            "group_events": list(self.group_events),
-        }
-
-    @classmethod
-    def from_json(cls, value: object, where: str) -> PullState:
-        """Read a saved state; raises :class:`PullError` naming ``where`` if it is damaged."""
-        try:
-            if not isinstance(value, dict) or value.get("version") != STATE_VERSION:
-                raise TypeError("not a logship pull state (version 1)")
-            query = Query(
-                tuple(_strings(value["log_groups"])),
-                int(value["start"]),
-                int(value["end"]),
-                str(value["filter_pattern"]),
-            )
-            token = value["next_token"]
-            state = cls(
-                query,
-                group_index=int(value["group_index"]),
-                next_token=token if isinstance(token, str) else None,
-                document_open=bool(value["document_open"]),
-                offset=int(value["offset"]),
-                pages=int(value["pages"]),
-                group_events=tuple(int(n) for n in value["group_events"]),
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise PullError(
-                f"{where}: damaged state file ({exc}); delete it to start over"
-            ) from exc
-        if len(state.group_events) != len(query.log_groups) or state.offset < 0:
-            raise PullError(f"{where}: damaged state file; delete it to start over")
-        return state
+def state_from_json(value: object, where: str) -> PullState:
+    """Read a saved state; raises :class:`PullError` naming ``where`` if it is damaged."""
+    try:
+        if not isinstance(value, dict) or value.get("version") != STATE_VERSION:
+            raise TypeError("not a logship pull state (version 1)")
+        query = Query(
+            tuple(_strings(value["log_groups"])),
+            int(value["start"]),
+            int(value["end"]),
+            str(value["filter_pattern"]),
+        )
+        token = value["next_token"]
+        state = PullState(
+            query,
+            group_index=int(value["group_index"]),
+            next_token=token if isinstance(token, str) else None,
+            document_open=bool(value["document_open"]),
+            offset=int(value["offset"]),
+            pages=int(value["pages"]),
+            group_events=tuple(int(n) for n in value["group_events"]),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise PullError(f"{where}: damaged state file ({exc}); delete it to start over") from exc
+    if len(state.group_events) != len(query.log_groups) or state.offset < 0:
+        raise PullError(f"{where}: damaged state file; delete it to start over")
+    return state
 
 
 def _strings(value: object) -> list[str]:
@@ -210,7 +171,7 @@ def state_path_for(output: Path) -> Path:
 def save_state(path: Path, state: PullState) -> None:
     """Write the state atomically: a crash leaves the old state or the new one."""
     temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(json.dumps(state.as_json()) + "\n", encoding="utf-8")
+    temporary.write_text(json.dumps(state_as_json(state)) + "\n", encoding="utf-8")
     os.replace(temporary, path)
 
 
@@ -220,7 +181,7 @@ def load_state(path: Path) -> PullState:
         value = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise PullError(f"{path}: cannot read the state file ({exc})") from exc
-    return PullState.from_json(value, str(path))
+    return state_from_json(value, str(path))
 
 
 # --- writing --------------------------------------------------------------------------

@@ -67,6 +67,7 @@ LAZY = (
     "logship.decode._files",  # the CLI's file readers, how they open and tell formats
     "logship.decode._format",
     "logship.decode._opened",
+    "logship.records.tools",  # what logship pull and coverage read
 )
 SETTINGS = Settings(dsn="http://k@127.0.0.1:9/1", environment="test", region=REGION)
 

@@ -11,7 +11,8 @@ from fake_time import FakeTime
 from moto import mock_aws
 from stitch_support import logs_client, put
 
-from logship.cloudwatch import LogsReader, LogsReadError
+from logship.cloudwatch import LogsReader
+from logship.exceptions import LogsReadError
 
 
 class Scripted:

@@ -16,10 +16,11 @@ import time
 from typing import Any
 
 from logship._time import iso
-from logship.cloudwatch import LogsReader, LogsReadError, make_client
-from logship.coverage import EXCLUDED, IDLE, MISSING, SHIPPED, STATUSES, UNKNOWN, Survey, survey
-from logship.exceptions import LogshipError
-from logship.pull import PullError, parse_duration
+from logship.cloudwatch import LogsReader, make_client
+from logship.coverage import EXCLUDED, IDLE, MISSING, SHIPPED, STATUSES, UNKNOWN, survey
+from logship.exceptions import LogshipError, LogsReadError, PullError
+from logship.pull import parse_duration
+from logship.records.tools import Survey
 
 from ._progress import Progress, human_bytes
 

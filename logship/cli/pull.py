@@ -17,15 +17,12 @@ from pathlib import Path
 from typing import IO
 
 from logship._time import iso
-from logship.cloudwatch import LogsReader, LogsReadError, make_client
-from logship.exceptions import LogshipError
+from logship.cloudwatch import LogsReader, make_client
+from logship.exceptions import LogshipError, LogsReadError, PullError
 from logship.pull import (
     DOCUMENT_END,
     DumpWriter,
     FetchPages,
-    PullError,
-    PullState,
-    Query,
     build_query,
     load_state,
     paginated,
@@ -35,6 +32,7 @@ from logship.pull import (
     save_state,
     state_path_for,
 )
+from logship.records.tools import PullState, Query
 
 from ._progress import Progress, human_bytes
 

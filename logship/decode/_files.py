@@ -19,11 +19,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import PurePath
 from typing import IO, TYPE_CHECKING, Any
 
+from logship.exceptions import JsonStreamError
 from logship.records import InputProblem, LogEvent
 
 from ._documents import STREAMED, Origin, decode_parts, dump_event
 from ._format import EXPORT_LINE, Format, aws_kind, classify, json_object
-from ._jsonstream import JsonStreamError, parts_of, read_objects
+from ._jsonstream import parts_of, read_objects
 from ._opened import CHUNK, STDIN, Opened, bounded_lines, open_raw, utf8_prefix
 from ._payload import DEFAULT_MAX_INFLATED, NOT_UTF8, Item
 

@@ -33,13 +33,13 @@ from logship.coverage import (
     MISSING,
     SHIPPED,
     UNKNOWN,
-    SelectionCriteriaError,
     excluded_log_groups,
     judge,
     parse_policy,
     policy_covers,
     survey,
 )
+from logship.exceptions import SelectionCriteriaError
 
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"  # moto's account

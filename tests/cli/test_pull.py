@@ -25,17 +25,18 @@ from logship.cli import (
     main,
 )
 from logship.cli import pull as pull_module
-from logship.cli.pull import (
-    PullError,
-    PullState,
-    Query,
+from logship.decode import from_path
+from logship.exceptions import PullError
+from logship.pull import (
     build_query,
     parse_duration,
     parse_time,
+    state_as_json,
+    state_from_json,
     state_path_for,
 )
-from logship.decode import from_path
 from logship.records import LogEvent
+from logship.records.tools import PullState, Query
 
 SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sample-subscription-events.jsonl.gz"
 REGION = "eu-west-1"
@@ -162,12 +163,12 @@ class TestPullState:
             pages=3,
             group_events=(5, 7),
         )
-        assert PullState.from_json(json.loads(json.dumps(state.as_json())), "s") == state
+        assert state_from_json(json.loads(json.dumps(state_as_json(state))), "s") == state
 
     def test_damaged_state_names_the_file(self) -> None:
         """A state file that is not ours is refused with its name and what to do."""
         with pytest.raises(PullError, match=r"^s\.state: damaged state file .*delete it"):
-            PullState.from_json({"version": 1, "log_groups": "x"}, "s.state")
+            state_from_json({"version": 1, "log_groups": "x"}, "s.state")
 
 
 class TestPull:
