@@ -471,14 +471,14 @@ class TestLimits:
         assert len(head) >= LIMITS.max_lines // 4
         assert list(trace.lines) == head + lines[len(lines) - len(trace.lines) + len(head) :]
 
-    def test_max_bytes(self) -> None:
+    def test_max_chars(self) -> None:
         """The byte bound keeps both ends too: the first line and the latest ones."""
-        limits = replace(LIMITS, max_bytes=200)
+        limits = replace(LIMITS, max_chars=200)
         frames = [f"\tat com.shop.A.b(A.java:{n})" for n in range(10, 30)]
         (record,) = run(events([ERROR, *frames]), limits)
         assert record.truncated
         assert len(record.event_ids) == 21
-        assert sum(map(len, record.lines)) <= limits.max_bytes
+        assert sum(map(len, record.lines)) <= limits.max_chars
         assert record.lines[0] == ERROR
         assert record.lines[-3:] == tuple(frames[-3:])
 
@@ -570,7 +570,7 @@ def assert_one_bounded_record(record: LogRecord, lines: list[str], first_id: int
     assert record.truncated
     assert record.event_ids == tuple(f"ecs/shop/1#{first_id + i}" for i in range(len(lines)))
     assert len(record.lines) <= LIMITS.max_lines
-    assert sum(map(len, record.lines)) <= LIMITS.max_bytes
+    assert sum(map(len, record.lines)) <= LIMITS.max_chars
     assert (record.lines[0], record.lines[-1]) == (lines[0], lines[-1])
 
 
@@ -703,7 +703,7 @@ def interleavings(draw: st.DrawFn, per_stream: list[list[LogEvent]]) -> list[Log
 limits_strategy = st.builds(
     AssemblyLimits,
     max_lines=st.integers(1, 50),
-    max_bytes=st.integers(1, 2_000),
+    max_chars=st.integers(1, 2_000),
     max_age_ms=st.integers(0, 20_000),
     reorder_window_ms=st.integers(0, 5_000),
     max_open_streams=st.integers(1, 5),

@@ -257,7 +257,7 @@ class TestBatchedAssembly:
         [
             AssemblyLimits(),
             AssemblyLimits(reorder_window_ms=0),
-            AssemblyLimits(max_lines=7, max_bytes=400, max_age_ms=2),
+            AssemblyLimits(max_lines=7, max_chars=400, max_age_ms=2),
             AssemblyLimits(max_open_streams=1),
         ],
     )
@@ -320,7 +320,7 @@ class TestFastLaneScan:
         assert lane is not None
         too_long = "2026-11-24 10:00:00.123 INFO " + "x" * 200
         messages = [*VOCABULARY, "2026-11-24 10:00:00.123 INFO x\n\n", "1" * 10, too_long]
-        limits = AssemblyLimits(max_bytes=200)
+        limits = AssemblyLimits(max_chars=200)
         expected = [
             index for index, message in enumerate(messages) if not lane.plain(message, limits)
         ]
@@ -338,21 +338,21 @@ class TestFastLaneScan:
         """For any messages, scan() and the per-message check agree (the scan only goes faster)."""
         lane = _lane(Config(min_level="warning"))
         assert lane is not None
-        limits = AssemblyLimits(max_bytes=50)
+        limits = AssemblyLimits(max_chars=50)
         expected = [
             index for index, message in enumerate(messages) if not lane.plain(message, limits)
         ]
         assert lane.scan(messages, limits) == expected
 
-    @pytest.mark.parametrize("max_bytes", [1, 40, 70])
-    def test_scan_under_tiny_limits(self, max_bytes: int) -> None:
+    @pytest.mark.parametrize("max_chars", [1, 40, 70])
+    def test_scan_under_tiny_limits(self, max_chars: int) -> None:
         """Limits smaller than some lines: scan() still agrees with plain()."""
         lane = _lane(Config())
         assert lane is not None
-        limits = AssemblyLimits(max_bytes=max_bytes)
+        limits = AssemblyLimits(max_chars=max_chars)
         messages = list(VOCABULARY)
         expected = [
             index for index, message in enumerate(messages) if not lane.plain(message, limits)
         ]
         assert lane.scan(messages, limits) == expected
-        assert (0 in expected) == (len(messages[0]) > max_bytes)
+        assert (0 in expected) == (len(messages[0]) > max_chars)

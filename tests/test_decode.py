@@ -8,7 +8,6 @@ import io
 import json
 import subprocess
 import sys
-import time
 import tracemalloc
 import zlib
 from collections.abc import Iterable, Iterator
@@ -99,20 +98,17 @@ class TestInflate:
         assert inflate(gzip.compress(b"hello"), limit=100) == b"hello"
         assert inflate(zlib.compress(b"hello"), limit=100) == b"hello"
 
-    def test_a_gzip_bomb_is_refused_quickly_with_bounded_memory(self) -> None:
+    def test_a_gzip_bomb_is_refused_with_bounded_memory(self) -> None:
         """10 MB of zeros against a 1 MB limit: refused without inflating it all."""
         bomb = gzip.compress(bytes(10 * 1024 * 1024))
         assert len(bomb) < 20_000
         tracemalloc.start()
-        started = time.perf_counter()
         try:
             with pytest.raises(PayloadTooLargeError, match="limit of 1048576 bytes"):
                 inflate(bomb, limit=1024 * 1024)
-            elapsed = time.perf_counter() - started
             peak = tracemalloc.get_traced_memory()[1]
         finally:
             tracemalloc.stop()
-        assert elapsed < 1.0
         assert peak < 3 * 1024 * 1024  # the limit plus one step, never the 10 MB
 
     def test_truncated_gzip_is_an_input_error(self) -> None:

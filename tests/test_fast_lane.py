@@ -145,7 +145,7 @@ class TestFastLane:
         "limits",
         [
             AssemblyLimits(reorder_window_ms=0),
-            AssemblyLimits(max_lines=7, max_bytes=400, max_age_ms=2),
+            AssemblyLimits(max_lines=7, max_chars=400, max_age_ms=2),
             AssemblyLimits(max_open_streams=1),
         ],
     )

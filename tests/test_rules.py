@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -428,19 +427,20 @@ class TestSampling:
 
 class TestRegexTimeout:
     def test_slow_regex_times_out_as_no_match(self) -> None:
-        """A pattern the static check misses stops at the timeout and counts as no match."""
+        """A pattern the static check misses stops at the timeout and counts as no match.
+
+        The decision names the rule whose match timed out: that it stopped is the
+        regex package's promise, so no wall-clock bound is asserted here.
+        """
         config = parse_config(
             "regex_timeout_ms = 20\n[[ignore]]\nname = 'slow'\nreason = 'r'\n"
             "message = '(.*?,){11}P'\n",
             source="t.toml",
         )
         item = make_item((RUNTIME, "1," * 40))
-        started = time.monotonic()
         decided = decide(item, config, today=TODAY)
-        elapsed = time.monotonic() - started
         assert not decided.ignored
         assert decided.regex_timeouts == ("slow",)
-        assert elapsed < 1.0  # two messages x 20 ms, with room for a slow CI machine
 
 
 class TestExplainChecks:

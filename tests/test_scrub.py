@@ -217,13 +217,28 @@ class TestDefaultPatterns:
         ],
         ids=["tokens", "no-domain", "digit-pairs", "keys", "jwt-ish", "pem", "base64"],
     )
-    def test_linear_time_on_hostile_text(self, hostile: str) -> None:
-        """A megabyte built to make a backtracking regex explode is scrubbed in well under 2 s."""
-        import time
+    def test_no_catastrophic_backtracking_on_hostile_text(self, hostile: str) -> None:
+        """A megabyte built to make a backtracking regex explode is scrubbed, in a child process.
 
-        started = time.monotonic()
-        SCRUB(hostile)
-        assert time.monotonic() - started < 2.0
+        Linear patterns take tens of milliseconds here; an exploding one would take hours.
+        The child's generous timeout only stops a hang: it is no speed target (those
+        are the benchmark's), so a loaded machine cannot make it fail.
+        """
+        program = (
+            "import sys\n"
+            "from logship.scrub import Scrubber\n"
+            "text = sys.stdin.read()\n"
+            "print(len(Scrubber().scrub_text(text)))\n"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", program],
+            input=hostile,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+        assert int(done.stdout) > 0
 
     def test_every_pattern_is_commented_and_named_once_per_kind(self) -> None:
         """Pattern names are the replacement labels users disable by: all lower-case words."""

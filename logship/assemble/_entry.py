@@ -60,7 +60,7 @@ class _Entry:
         self.batch_items = [batch_item] if batch_item else []
         self.size = size
         self.truncated = False
-        # Past max_lines / max_bytes, ``lines`` is the frozen head and ``tail``
+        # Past max_lines / max_chars, ``lines`` is the frozen head and ``tail``
         # the sliding window of the latest lines; ``None`` until then.
         self.tail: deque[str] | None = None
         self.tail_size = 0
@@ -138,7 +138,7 @@ class _Entry:
         lines: list[str],
         limits: AssemblyLimits,
     ) -> None:
-        """Add an event once the entry is past max_lines or max_bytes: keep both ends.
+        """Add an event once the entry is past max_lines or max_chars: keep both ends.
 
         Parsers read a trace's first lines (the outermost exception; PHP's
         root cause) and its last lines (the root cause of Java, .NET and Ruby;
@@ -148,27 +148,27 @@ class _Entry:
         half, and the middle is dropped (the seam is aligned when the record
         goes out, see :func:`_align_seam`). Every event id is still collected.
         """
-        head_lines, head_bytes, tail_lines, tail_bytes = _halves(limits)
+        head_lines, head_chars, tail_lines, tail_chars = _halves(limits)
         tail = self.tail
         if tail is None:
             self.truncated = True
             overflow = self.lines
-            self.lines, self.size = _prefix(overflow, head_lines, head_bytes)
+            self.lines, self.size = _prefix(overflow, head_lines, head_chars)
             tail = self.tail = deque()
-            self._push(overflow[len(self.lines) :], tail, tail_lines, tail_bytes)
-        self._push(lines, tail, tail_lines, tail_bytes)
+            self._push(overflow[len(self.lines) :], tail, tail_lines, tail_chars)
+        self._push(lines, tail, tail_lines, tail_chars)
         self._add_id(event_id)
         self.last_ts = timestamp
         self._note(origin)
 
-    def _push(self, lines: list[str], tail: deque[str], max_lines: int, max_bytes: int) -> None:
-        if not max_lines or not max_bytes:
+    def _push(self, lines: list[str], tail: deque[str], max_lines: int, max_chars: int) -> None:
+        if not max_lines or not max_chars:
             return  # limits too small for a second half: the head is all there is
         for line in lines:
-            kept = line[:max_bytes]  # a line alone beyond the window keeps its start
+            kept = line[:max_chars]  # a line alone beyond the window keeps its start
             tail.append(kept)
             self.tail_size += len(kept)
-            while len(tail) > max_lines or self.tail_size > max_bytes:
+            while len(tail) > max_lines or self.tail_size > max_chars:
                 self.tail_size -= len(tail.popleft())
 
     def record(self, log_group: str, log_stream: str) -> LogRecord | None:
@@ -201,21 +201,21 @@ def _split(message: str, limits: AssemblyLimits) -> tuple[list[str], int, bool]:
     Sizes are counted in characters, a cheap stand-in for bytes that bounds
     memory just as well.
     """
-    if "\n" not in message and len(message) <= limits.max_bytes:
+    if "\n" not in message and len(message) <= limits.max_chars:
         return [message.rstrip("\r")], len(message), False
     lines = [line.rstrip("\r") for line in message.split("\n")]
     if len(lines) > 1 and not lines[-1]:
         lines.pop()  # a trailing newline is not a line of its own
     size = sum(map(len, lines))
-    if len(lines) <= limits.max_lines and size <= limits.max_bytes:
+    if len(lines) <= limits.max_lines and size <= limits.max_chars:
         return lines, size, False
     # Too long (awslogs multiline mode, a whole trace in one event): its two
     # ends, as for an entry of many events (see _Entry.add_beyond_limits).
-    head_lines, head_bytes, tail_lines, tail_bytes = _halves(limits)
-    head = _prefix(lines, head_lines, head_bytes)[0]
+    head_lines, head_chars, tail_lines, tail_chars = _halves(limits)
+    head = _prefix(lines, head_lines, head_chars)[0]
     rest = lines[len(head) :]
     rest.reverse()
-    tail = _prefix(rest, tail_lines, tail_bytes)[0]
+    tail = _prefix(rest, tail_lines, tail_chars)[0]
     tail.reverse()
     head, tail = _align_seam(head, tail)
     return head + tail, sum(map(len, head)) + sum(map(len, tail)), True
@@ -224,8 +224,8 @@ def _split(message: str, limits: AssemblyLimits) -> tuple[list[str], int, bool]:
 def _halves(limits: AssemblyLimits) -> tuple[int, int, int, int]:
     """The head's and the tail's shares of the limits: lines, bytes, lines, bytes."""
     head_lines = (limits.max_lines + 1) // 2
-    head_bytes = (limits.max_bytes + 1) // 2
-    return head_lines, head_bytes, limits.max_lines - head_lines, limits.max_bytes - head_bytes
+    head_chars = (limits.max_chars + 1) // 2
+    return head_lines, head_chars, limits.max_lines - head_lines, limits.max_chars - head_chars
 
 
 # Lines that open one exception of a chain: Java's "Caused by:" (and logback's
@@ -259,16 +259,16 @@ def _align_seam(head: list[str], tail: list[str]) -> tuple[list[str], list[str]]
     return head[:end], tail[start:]
 
 
-def _prefix(lines: list[str], max_lines: int, max_bytes: int) -> tuple[list[str], int]:
+def _prefix(lines: list[str], max_lines: int, max_chars: int) -> tuple[list[str], int]:
     """The leading lines within both bounds, and their size.
 
-    A first line alone beyond ``max_bytes`` keeps its start rather than vanish.
+    A first line alone beyond ``max_chars`` keeps its start rather than vanish.
     """
     size = 0
     for index, line in enumerate(lines):
-        if index == max_lines or size + len(line) > max_bytes:
-            if index or not max_lines or not max_bytes:
+        if index == max_lines or size + len(line) > max_chars:
+            if index or not max_lines or not max_chars:
                 return lines[:index], size
-            return [line[:max_bytes]], max_bytes
+            return [line[:max_chars]], max_chars
         size += len(line)
     return lines[:], size

@@ -37,7 +37,7 @@ class FastLane:
         self.pattern = pattern
         self.json_line = json_line  # whether a JSON line is one the caller turns away
         self.count = 0  # one-line entries counted, not emitted; the caller drains it
-        self._scans: dict[int | None, re.Pattern[str]] = {}  # by max_bytes, see _scan_pattern
+        self._scans: dict[int | None, re.Pattern[str]] = {}  # by max_chars, see _scan_pattern
 
     def takes(self, line: str) -> bool:
         """Whether a one-line entry made of ``line`` would be turned away."""
@@ -59,7 +59,7 @@ class FastLane:
         """The indices of the messages that are not :meth:`plain`, ascending.
 
         One match per message, the loop in C: a digit-led line is plain when
-        it is one whole line within ``max_bytes``, starts an entry and matches
+        it is one whole line within ``max_chars``, starts an entry and matches
         the fast rejection's pattern. The whole-line conditions are checked
         for the batch at once when they hold for all (no newline, no carriage
         return, no message too long: the usual case), else by a lookahead per
@@ -68,13 +68,13 @@ class FastLane:
         check) get :meth:`plain`.
         """
         text = "".join(messages)
-        max_bytes = limits.max_bytes
+        max_chars = limits.max_chars
         whole_lines = (
             "\n" not in text
             and "\r" not in text
-            and max(map(len, messages), default=0) <= max_bytes
+            and max(map(len, messages), default=0) <= max_chars
         )
-        match = self._scan_pattern(None if whole_lines else max_bytes).match
+        match = self._scan_pattern(None if whole_lines else max_chars).match
         flags = map(operator.not_, map(match, messages))
         return [
             index
@@ -82,15 +82,15 @@ class FastLane:
             if not (_maybe_plain(messages[index]) and self.plain(messages[index], limits))
         ]
 
-    def _scan_pattern(self, max_bytes: int | None) -> re.Pattern[str]:
-        """The scan's pattern; ``max_bytes`` None: the whole-line conditions are known to hold."""
-        pattern = self._scans.get(max_bytes)
+    def _scan_pattern(self, max_chars: int | None) -> re.Pattern[str]:
+        """The scan's pattern; ``max_chars`` None: the whole-line conditions are known to hold."""
+        pattern = self._scans.get(max_chars)
         if pattern is None:
             # No check that the line starts with a digit and classifies as
             # START: a line the pattern matches does both (see the class).
-            whole_line = "" if max_bytes is None else rf"(?=[^\n]{{0,{max_bytes}}}(?<!\r)\Z)"
+            whole_line = "" if max_chars is None else rf"(?=[^\n]{{0,{max_chars}}}(?<!\r)\Z)"
             source = rf"{whole_line}(?:{self.pattern.pattern})"
-            pattern = self._scans[max_bytes] = re.compile(source, self.pattern.flags)
+            pattern = self._scans[max_chars] = re.compile(source, self.pattern.flags)
         return pattern
 
 

@@ -235,7 +235,7 @@ class _Stream:
             elif (
                 entry.tail is None
                 and len(entry.lines) + len(lines) <= self.limits.max_lines
-                and entry.size + size <= self.limits.max_bytes
+                and entry.size + size <= self.limits.max_chars
             ):
                 entry.add(event_id, timestamp, origin, lines, size)
                 if kind is LineKind.BLANK:

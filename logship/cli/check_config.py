@@ -156,7 +156,7 @@ def config_json(config: Config, today: date) -> dict[str, object]:
             "regex_timeout_ms": round(config.regex_timeout * 1000),
             "assembly": {
                 "max_lines": config.assembly.max_lines,
-                "max_bytes": config.assembly.max_bytes,
+                "max_chars": config.assembly.max_chars,
                 "max_age_ms": config.assembly.max_age_ms,
             },
         },

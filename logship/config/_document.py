@@ -72,7 +72,8 @@ SCRUB_PATH_ROOTS: tuple[str, ...] = (
     "release",
 )
 _SCRUB_NAME = re.compile(r"[A-Za-z0-9_-]{1,40}")
-_ASSEMBLY_KEYS = ("max_lines", "max_bytes", "max_age_ms")
+_ASSEMBLY_KEYS = ("max_lines", "max_chars", "max_age_ms")
+_OLD_MAX_CHARS = "max_bytes"  # still read: configs written for the first release
 
 
 def config_of(document: Mapping[str, Any], source: str) -> Config:
@@ -174,12 +175,17 @@ def _assembly(document: Mapping[str, Any], source: str) -> AssemblyLimits:
             "assembly", f"expected a table ([assembly]), got {kind_of(value)}"
         )
     where = Where(source, "assembly")
+    if _OLD_MAX_CHARS in value:
+        # The first release called it max_bytes; it always counted characters.
+        if "max_chars" in value:
+            where.fail(_OLD_MAX_CHARS, "is the old name of max_chars: give only max_chars")
+        value = {("max_chars" if k == _OLD_MAX_CHARS else k): v for k, v in value.items()}
     check_keys(value, _ASSEMBLY_KEYS, where)
     defaults = AssemblyLimits()
     limits = {key: integer(value, key, where, minimum=1) for key in _ASSEMBLY_KEYS}
     return AssemblyLimits(
         max_lines=limits["max_lines"] or defaults.max_lines,
-        max_bytes=limits["max_bytes"] or defaults.max_bytes,
+        max_chars=limits["max_chars"] or defaults.max_chars,
         max_age_ms=limits["max_age_ms"] or defaults.max_age_ms,
     )
 

@@ -35,7 +35,7 @@ class AssemblyLimits:
     """Bounds on one stream's open record, so a runaway trace cannot eat memory."""
 
     max_lines: int = 2000
-    max_bytes: int = 512 * 1024
+    max_chars: int = 512 * 1024
     # A continuation line this long after the entry's previous line starts a new
     # piece: a trace's lines are written within milliseconds.
     max_age_ms: int = 10_000

@@ -32,7 +32,7 @@ from .line import LEVELS, normalize_level
 
 _DECODER = json.JSONDecoder()
 
-MAX_JSON_CHARS = 1_000_000  # a record is at most AssemblyLimits.max_bytes; this is a backstop
+MAX_JSON_CHARS = 1_000_000  # a record is at most AssemblyLimits.max_chars; this is a backstop
 
 
 @functools.cache

@@ -41,6 +41,13 @@ class TestLoadConfig:
             Config(), source="empty.toml"
         )
 
+    def test_assembly_max_chars_and_its_first_release_name(self) -> None:
+        """``max_bytes`` (the first release's name; it always counted characters) still loads."""
+        assert parse_config("[assembly]\nmax_chars = 4096\n").assembly.max_chars == 4096
+        assert parse_config("[assembly]\nmax_bytes = 4096\n").assembly.max_chars == 4096
+        with pytest.raises(ConfigError, match="'max_bytes': is the old name of max_chars"):
+            parse_config("[assembly]\nmax_bytes = 1\nmax_chars = 2\n", source="t.toml")
+
     def test_example_file_loads(self) -> None:
         """The shipped example is valid and every section lands in its field."""
         config = load_config(EXAMPLE)
@@ -333,12 +340,12 @@ INVALID: list[tuple[str, str, str]] = [
         "assembly-unknown-key",
         "[assembly]\nmax_line = 10\n",
         "assembly: key 'max_line': unknown key (did you mean 'max_lines'?); known keys: "
-        "max_lines, max_bytes, max_age_ms",
+        "max_lines, max_chars, max_age_ms",
     ),
     (
         "assembly-wrong-type",
-        "[assembly]\nmax_bytes = '1MB'\n",
-        "assembly: key 'max_bytes': expected an integer, got a string",
+        "[assembly]\nmax_chars = '1MB'\n",
+        "assembly: key 'max_chars': expected an integer, got a string",
     ),
     (
         "scrub-not-table",

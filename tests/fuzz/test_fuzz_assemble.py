@@ -20,7 +20,7 @@ EVENTS = st.lists(st.tuples(st.integers(0, 3), st.integers(-5_000, 20_000), LINE
 LIMITS = st.builds(
     AssemblyLimits,
     max_lines=st.integers(1, 50),
-    max_bytes=st.integers(1, 4096),
+    max_chars=st.integers(1, 4096),
     max_age_ms=st.integers(0, 20_000),
     reorder_window_ms=st.integers(0, 5_000),
     max_open_streams=st.integers(1, 4),
