@@ -174,3 +174,19 @@ class TestImportGraph:
         leaves = {"logship.mask", "logship._cache", "logship.secret_patterns", "logship.truncate"}
         for name in sorted(model):
             assert graph[name] <= model | leaves, (name, sorted(graph[name] - model - leaves))
+
+
+class TestArchitectureDiagram:
+    def test_names_every_module(self) -> None:
+        """docs/architecture.md's diagram names every module: its file, or its package's folder."""
+        diagram = (PACKAGE.parent / "docs" / "architecture.md").read_text(encoding="utf-8")
+
+        def named(path: Path) -> bool:
+            if path.name != "__init__.py":
+                return path.name in diagram
+            return path.parent == PACKAGE or f"{path.parent.name}/" in diagram
+
+        missing = [
+            str(p.relative_to(PACKAGE)) for p in sorted(PACKAGE.rglob("*.py")) if not named(p)
+        ]
+        assert missing == []
