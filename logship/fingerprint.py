@@ -66,6 +66,8 @@ GENERIC_TYPES: frozenset[str] = frozenset(
         "fatal error",
         "errors.errorString",
         "*errors.errorString",
+        # Dart: a thrown value whose toString() names no type (logship.parse.dart.UNNAMED_TYPE)
+        "Object",
     }
 )
 

@@ -43,6 +43,8 @@ LIMITS = AssemblyLimits()
 SPLITS: dict[str, tuple[str, ...]] = {
     "go/log_panic.txt": ("panic:",),  # log.Panicf: its log line, then the panic
     "node/error_code.txt": ("Error: ENOENT",),  # two console.error calls
+    # package:logging lines around a logged error: INFO, SEVERE with the trace, INFO
+    "dart/logging_severe.txt": ("SEVERE:", "INFO:"),
 }
 TOO_LONG = {"python/mutual_recursion.txt"}  # beyond max_lines: see TestLimits
 

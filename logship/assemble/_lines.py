@@ -20,6 +20,7 @@ class State(IntEnum):
     JUL = 8  # java.util.logging's date line: its "SEVERE: msg" line follows
     RUBY = 9  # after Ruby's "file.rb:12:in 'm': msg (Type)": message lines may follow
     GO_STACK = 10  # after Go's "goroutine 1 [running]:": its function lines, not a new panic
+    DART = 11  # after Dart's "Unhandled exception:": the error's toString() lines, then frames
 
 
 class LineKind(IntEnum):
@@ -44,6 +45,7 @@ class LineKind(IntEnum):
         15  # Mono's "[ERROR] FATAL UNHANDLED EXCEPTION: ..." after its "Unhandled Exception:"
     )
     PY_GROUP_END = 16  # "    +------------------------------------": an exception group's bottom
+    DART_UNHANDLED = 17  # the Dart VM's "Unhandled exception:" line
 
 
 # The order matters: the indented Python group traceback and the caret line are
@@ -56,6 +58,8 @@ _PATTERNS: tuple[tuple[LineKind, str], ...] = (
     ),
     (LineKind.CARET, r"[ \t]+[~^]+[ \t]*$"),
     (LineKind.JUL_DATE, r"[A-Z][a-z]{2} \d{1,2}, \d{4} \d{1,2}:\d{2}:\d{2} [AP]M "),
+    # Before START, whose .NET "Unhandled exception." alternative would take it.
+    (LineKind.DART_UNHANDLED, r"Unhandled exception:$"),
     # Before START, which takes "[ERROR]" for a log prefix.
     (LineKind.MONO_FATAL, r"\[ERROR\] FATAL UNHANDLED EXCEPTION: "),
     (
@@ -107,7 +111,8 @@ _PATTERNS: tuple[tuple[LineKind, str], ...] = (
                 r"Wrapped by: ",  # logback's root-cause-first layout
                 r"\.\.\. \d+ (?:more|common frames omitted)",
                 r"Stack trace:",  # PHP
-                r"#\d+ ",  # PHP frames
+                r"#\d+ ",  # PHP frames, Dart frames
+                r"<asynchronous suspension>$",  # Dart, between the frames of async calls
                 r"Next (?:[\w\\]+\\)?[A-Z]\w*: ",  # PHP's chained exception
                 r"Next exception '",  # PHP 5's
                 r"> File \"",  # loguru marks the frame that caught the exception
@@ -126,7 +131,11 @@ _PATTERNS: tuple[tuple[LineKind, str], ...] = (
         r"(?:[a-zA-Z_$][\w$]*\.)+[A-Z][\w$]*(?::\s|\s*$)"  # java.lang.X: msg, com.shop.Y
         r"|[\w$]*(?:Error|Exception|Throwable)(?: \[[\w-]+\])?(?::\s|\s*$)"  # TypeError: x
         # Rails' report: "ActiveRecord::RecordNotFound (msg):", "GatewayError (msg):"
-        r"|(?:[A-Z]\w*::)+[A-Z]\w* \(.*\):$|[A-Z]\w*(?:Error|Exception) \(.*\):$",
+        r"|(?:[A-Z]\w*::)+[A-Z]\w* \(.*\):$|[A-Z]\w*(?:Error|Exception) \(.*\):$"
+        # Dart's core errors, whose toString() does not start with the type's name
+        r"|Bad state: |Invalid argument|RangeError \(|Unsupported operation: "
+        r"|Null check operator used on a null value$|type '.*' is not a subtype of type '"
+        r"|Instance of '[^']+'$",
     ),
     (LineKind.BLANK, r"\s*$"),
     (
@@ -184,7 +193,7 @@ def starts_entry(line: str) -> bool:
     kind = classify(line)
     if kind is LineKind.START:
         return _JUL_LEVEL.match(line) is None and _CLAIMS_BLANK_LINES.match(line) is None
-    return kind is LineKind.JUL_DATE
+    return kind in (LineKind.JUL_DATE, LineKind.DART_UNHANDLED)
 
 
 def claims_blank_lines(line: str) -> bool:
@@ -227,6 +236,13 @@ def step(state: State, kind: LineKind, log_line: str, line: str = "") -> tuple[b
         return state is State.TRACE, State.TRACE
     if kind is LineKind.TAGGED:
         return is_open, State.TRACE if is_open else State.LOG
+    if kind is LineKind.DART_UNHANDLED:
+        return False, State.DART
+    if state is State.DART and kind not in (LineKind.START, LineKind.JUL_DATE):
+        # The thrown object's toString() may span any lines (FormatException's
+        # source and caret, NoSuchMethodError's "Receiver:"): all of it up to
+        # the first frame belongs to the crash.
+        return True, State.TRACE if kind is LineKind.CONTINUATION else state
     if kind is LineKind.START:
         if state is State.JUL and _JUL_LEVEL.match(log_line) is None:
             return True, State.LOG  # "SEVERE: msg" under its date line

@@ -40,6 +40,7 @@ PLATFORMS: Mapping[str, str] = {
     "csharp": "csharp",
     "ruby": "ruby",
     "php": "php",
+    "dart": "dart",
 }
 
 CONSOLE_WINDOW_MS = 60_000  # the deep link shows a minute either side of the error

@@ -42,11 +42,12 @@ def _language_modules() -> tuple[ModuleType, ...]:
     Lambda's cold start with bytecode precompiled, more without
     (docs/performance.md, "Issue 14: lazy imports").
     """
-    from logship.parse import dotnet, go, java, node, php, python, ruby
+    from logship.parse import dart, dotnet, go, java, node, php, python, ruby
 
     # Most specific first: a Python traceback can quote a Java class name, not the
-    # other way round; Go's "panic:" and PHP's "PHP Fatal error" are unambiguous.
-    return (python, go, php, dotnet, java, ruby, node)
+    # other way round; Go's "panic:", Dart's "#0      member (uri)" frames and PHP's
+    # "PHP Fatal error" are unambiguous.
+    return (python, go, dart, php, dotnet, java, ruby, node)
 
 
 @functools.cache

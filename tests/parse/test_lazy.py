@@ -15,7 +15,19 @@ import logship.parse
 from logship.parse._lazy import LazyPattern
 
 ROOT = Path(__file__).parent.parent.parent
-MODULES = ("context", "dotnet", "go", "java", "line", "node", "php", "python", "ruby", "structured")
+MODULES = (
+    "context",
+    "dart",
+    "dotnet",
+    "go",
+    "java",
+    "line",
+    "node",
+    "php",
+    "python",
+    "ruby",
+    "structured",
+)
 
 
 def _lazy_patterns() -> list[tuple[str, LazyPattern]]:
@@ -86,6 +98,7 @@ class TestLazyParsers:
         assert [name for name, _ in parsers] == [
             "python",
             "go",
+            "dart",
             "php",
             "dotnet",
             "java",
