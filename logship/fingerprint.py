@@ -66,8 +66,10 @@ GENERIC_TYPES: frozenset[str] = frozenset(
         "fatal error",
         "errors.errorString",
         "*errors.errorString",
-        # Dart: a thrown value whose toString() names no type (logship.parse.dart.UNNAMED_TYPE)
+        # Dart: a thrown value whose toString() names no type (logship.parse.dart.UNNAMED_TYPE),
+        # and StateError ("Bad state: ..."), Dart's IllegalStateException
         "Object",
+        "StateError",
     }
 )
 

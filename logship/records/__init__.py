@@ -200,7 +200,7 @@ class ExceptionInfo:
 class Trace:
     """What a language parser finds in a record's text."""
 
-    language: str  # "java", "python", "node", "go", "dotnet", "ruby", "php"
+    language: str  # "java", "python", "node", "go", "dotnet", "ruby", "php", "dart"
     chain: tuple[ExceptionInfo, ...]  # outermost first, root cause last
     related: tuple[ExceptionInfo, ...] = ()  # suppressed exceptions, group members
     message: str = ""  # the log message printed before the trace, if any
