@@ -6,14 +6,12 @@ text: what is under test is what the rules do with a parsed chain.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
+from fresh_interpreter import loaded_modules
 
 import logship.rules
 from logship.config import Config, parse_config
@@ -520,15 +518,6 @@ class TestPipelineRun:
         assert outcome.ignored_by == ("" if kept else "s")
         assert report.ignore_sampled == ({"s": 1} if kept else {})
         assert report.ignored == (0 if kept else 1)
-
-
-def loaded_modules(code: str) -> set[str]:
-    """The modules loaded after running ``code`` in a fresh interpreter."""
-    script = f"{code}\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))"
-    out = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
-    ).stdout
-    return set(json.loads(out))
 
 
 # What only a rules file needs: the loader, its TOML parser, regex engine and hints.

@@ -14,6 +14,7 @@ import io
 import json
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -154,6 +155,23 @@ def assert_balanced(summary: dict[str, Any]) -> None:
         + summary["events_in_errors"]
         + summary["events_continued"]
     )
+
+
+@contextmanager
+def stored(lines: list[str]) -> Iterator[tuple[Any, str, str, list[Event], int]]:
+    """``lines`` as one stream's events, a millisecond apart, stored in a moto CloudWatch Logs.
+
+    Yields the client, the log group and stream, the events and the first one's time.
+    """
+    now = int(time.time() * 1000) - 60_000
+    events = [(f"{i + 1:056d}", now + i, line) for i, line in enumerate(lines)]
+    group, stream = "/ecs/payments", "ecs/payments/task1"
+    with mock_aws():
+        client = logs_client(REGION)
+        client.create_log_group(logGroupName=group)
+        client.create_log_stream(logGroupName=group, logStreamName=stream)
+        put(client, group, stream, events)
+        yield client, group, stream, events, now
 
 
 class Refusing:
@@ -447,14 +465,7 @@ class TestSplitCrash:
         output = Path(__file__).parent / "formats" / "python-basicconfig" / "output.log"
         lines = output.read_text(encoding="utf-8").splitlines()
         start = next(i for i, line in enumerate(lines) if "ledger unreachable" in line)
-        now = int(time.time() * 1000) - 60_000
-        events = [(f"{i + 1:056d}", now + i, line) for i, line in enumerate(lines[start - 2 :])]
-        group, stream = "/ecs/payments", "ecs/payments/task1"
-        with mock_aws():
-            client = logs_client(REGION)
-            client.create_log_group(logGroupName=group)
-            client.create_log_stream(logGroupName=group, logStreamName=stream)
-            put(client, group, stream, events)
+        with stored(lines[start - 2 :]) as (client, group, stream, events, now):
             cloud = Cloud(client, group, stream, events, 2, len(events), now)
             whole = Cloud(**{**cloud.__dict__, "sink": MemorySink()})
             whole.invoke(cloud.payload(events).lambda_event())
@@ -496,14 +507,7 @@ class TestCrashTakesBlankLines:
         assert not lines[at + 1]
         assert lines[at + 2].startswith(crash)
         window = lines[at - 2 : at + 12]
-        now = int(time.time() * 1000) - 60_000
-        events = [(f"{i + 1:056d}", now + i, line) for i, line in enumerate(window)]
-        group, stream = "/ecs/payments", "ecs/payments/task1"
-        with mock_aws():
-            client = logs_client(REGION)
-            client.create_log_group(logGroupName=group)
-            client.create_log_stream(logGroupName=group, logStreamName=stream)
-            put(client, group, stream, events)
+        with stored(window) as (client, group, stream, events, now):
             whole = Cloud(client, group, stream, events, 0, len(events), now)
             whole.invoke(whole.payload(events).lambda_event())
             expected = _shipped(whole.sink.events)

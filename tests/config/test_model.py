@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
+from fresh_interpreter import loaded_modules
 
 from logship.config import DEFAULT_REGEX_TIMEOUT, LEVELS, Config
 
@@ -40,15 +38,6 @@ LOADER = frozenset(
         "difflib",
     }
 )
-
-
-def loaded_modules(code: str) -> set[str]:
-    """The modules loaded after running ``code`` in a fresh interpreter."""
-    script = f"{code}\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))"
-    out = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
-    ).stdout
-    return set(json.loads(out))
 
 
 class TestColdStart:
