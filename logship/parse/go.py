@@ -167,12 +167,21 @@ def _frames(lines: list[str], start: int) -> tuple[tuple[Frame, ...], int]:
             location = lines[index].strip()
             index += 1
         printed.add((line, location))
+    kept = printed.kept()
+    # Above the last "panic(" Go prints the deferred calls that ran while it panicked (a
+    # recover that panics again, net/http's handler): not where it failed. Counted as not
+    # in-app, the failing call below is the innermost in-app frame, so a shared
+    # recover-and-repanic wrapper does not key every panic of a service on itself.
+    unwinding = max((i for i, (call, _) in enumerate(kept) if call.startswith("panic(")), default=0)
     # Go prints the panicking frame first.
-    frames = tuple(_frame(call, location) for call, location in reversed(printed.kept()))
+    frames = tuple(
+        _frame(call, location, deferred=index < unwinding)
+        for index, (call, location) in reversed(list(enumerate(kept)))
+    )
     return frames, omitted + printed.omitted
 
 
-def _frame(call: str, location: str) -> Frame:
+def _frame(call: str, location: str, *, deferred: bool = False) -> Frame:
     if call.startswith("created by "):
         # "created by main.main in goroutine 1" (Go 1.21+): where the goroutine was started.
         call = call[len("created by ") :].split(" in goroutine ", 1)[0]
@@ -185,7 +194,7 @@ def _frame(call: str, location: str) -> Frame:
         module=package,
         filename=filename,
         lineno=lineno,
-        in_app=is_in_app(package, filename),
+        in_app=not deferred and is_in_app(package, filename),
     )
 
 

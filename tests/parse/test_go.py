@@ -180,6 +180,28 @@ class TestRecoveredStacks:
         assert exc.frames[-1].function == "(*conn).serve.func1"
 
 
+class TestDeferredCalls:
+    """Frames above the last ``panic(``: deferred calls that ran while it panicked."""
+
+    @pytest.mark.parametrize(
+        ("entry", "handler", "failing"),
+        [
+            ("recovered", "settle.func1", "(*Ledger).Post"),
+            ("repanicked", "retry.func1", "firstItem"),
+        ],
+    )
+    def test_the_failing_call_is_the_innermost_in_app_frame(
+        self, entry: str, handler: str, failing: str
+    ) -> None:
+        """A recover that panics again is shown, not taken for where it failed."""
+        trace = go.parse(sample_entry("go-shapes", entry))
+        assert trace is not None
+        frames = trace.chain[0].frames
+        assert frames[-1].function == handler
+        assert not frames[-1].in_app
+        assert [f.function for f in frames if f.in_app][-1] == failing
+
+
 class TestInApp:
     @pytest.mark.parametrize(
         ("package", "filename", "expected"),
