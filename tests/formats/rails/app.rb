@@ -13,7 +13,7 @@ class PaymentsApp < Rails::Application
   config.secret_key_base = "0" * 64
   config.consider_all_requests_local = false
   config.log_level = :info
-  config.log_tags = [:request_id]
+  config.log_tags = [:request_id] unless ENV["LOGSHIP_RAILS_UNTAGGED"] # rails-untagged sample
   config.log_formatter = ::Logger::Formatter.new
   if ENV["RAILS_LOG_TO_STDOUT"].present?
     logger           = ActiveSupport::Logger.new(STDOUT)

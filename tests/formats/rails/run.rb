@@ -38,10 +38,10 @@ require_relative "app"
 Rails.application.config.middleware.insert_after ActionDispatch::DebugExceptions, EntryMarker
 Rails.application.initialize!
 Rails.logger.singleton_class.prepend(MarkErrors)
-marker("meta", framework: "rails", version: Rails.version, language: "ruby",
+marker("meta", framework: ENV["LOGSHIP_RAILS_UNTAGGED"] ? "rails-untagged" : "rails", version: Rails.version, language: "ruby",
                configuration: "production environment, RAILS_LOG_TO_STDOUT as the generated production.rb " \
                               "(ActiveSupport::TaggedLogging over ActiveSupport::Logger.new(STDOUT) with " \
-                              "::Logger::Formatter), config.log_tags = [:request_id], log_level :info; " \
+                              "::Logger::Formatter), #{ENV["LOGSHIP_RAILS_UNTAGGED"] ? "no log_tags" : "config.log_tags = [:request_id]"}, log_level :info; " \
                               "requests through Rack::MockRequest")
 
 app = Rack::MockRequest.new(Rails.application)
