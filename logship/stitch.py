@@ -206,11 +206,11 @@ class Stitcher:
         last = records[-1] if records else None
         if last is None or last.continued or last.event_ids[-1] != batch.event_ids[-1]:
             return None  # begun in an earlier payload: its head's invocation reads on
-        if below_minimum(replace(last, lines=last.lines[:1]), self.config.min_level) and not _blank(
-            batch.messages[-1]
-        ):
-            # No line that follows makes an INFO entry an error. Blank lines at the
-            # end may still open a crash report that follows (claims_blank_lines).
+        # No line that follows makes an INFO entry an error; but blank lines at its
+        # end go to a crash report that may follow (assemble.claims_blank_lines).
+        head = replace(last, lines=last.lines[:1])
+        ends_blank = not batch.messages[-1].strip()
+        if not ends_blank and below_minimum(head, self.config.min_level):
             return None
         return _slice(batch, batch.event_ids.index(last.event_ids[0]))
 
@@ -358,10 +358,6 @@ class Stitcher:
 
 
 # --- helpers ------------------------------------------------------------------------------
-
-
-def _blank(message: str) -> bool:
-    return not message.strip()
 
 
 def _first_line(message: str) -> str:

@@ -222,7 +222,7 @@ def _split(message: str, limits: AssemblyLimits) -> tuple[list[str], int, bool]:
 
 
 def _halves(limits: AssemblyLimits) -> tuple[int, int, int, int]:
-    """The head's and the tail's shares of the limits: lines, bytes, lines, bytes."""
+    """The head's and the tail's shares of the limits: lines, characters, lines, characters."""
     head_lines = (limits.max_lines + 1) // 2
     head_chars = (limits.max_chars + 1) // 2
     return head_lines, head_chars, limits.max_lines - head_lines, limits.max_chars - head_chars
