@@ -151,12 +151,18 @@ def _environments(document: Mapping[str, Any], source: str) -> tuple[tuple[str, 
     return tuple(table.items())
 
 
-def _string_table(document: Mapping[str, Any], key: str, source: str) -> dict[str, str]:
+def _table(document: Mapping[str, Any], key: str, source: str) -> dict[str, Any] | None:
+    """The top-level table ``[key]``, or None when the file has none."""
     value = document.get(key)
+    if value is not None and not isinstance(value, dict):
+        Where(source, "top level").fail(key, f"expected a table ([{key}]), got {kind_of(value)}")
+    return value
+
+
+def _string_table(document: Mapping[str, Any], key: str, source: str) -> dict[str, str]:
+    value = _table(document, key, source)
     if value is None:
         return {}
-    if not isinstance(value, dict):
-        Where(source, "top level").fail(key, f"expected a table ([{key}]), got {kind_of(value)}")
     where = Where(source, key)
     for name, item in value.items():
         if not isinstance(item, str):
@@ -167,13 +173,9 @@ def _string_table(document: Mapping[str, Any], key: str, source: str) -> dict[st
 
 
 def _assembly(document: Mapping[str, Any], source: str) -> AssemblyLimits:
-    value = document.get("assembly")
+    value = _table(document, "assembly", source)
     if value is None:
         return AssemblyLimits()
-    if not isinstance(value, dict):
-        Where(source, "top level").fail(
-            "assembly", f"expected a table ([assembly]), got {kind_of(value)}"
-        )
     where = Where(source, "assembly")
     if _OLD_MAX_CHARS in value:
         # The first release called it max_bytes; it always counted characters.
@@ -192,13 +194,9 @@ def _assembly(document: Mapping[str, Any], source: str) -> AssemblyLimits:
 
 def _scrub(document: Mapping[str, Any], source: str) -> ScrubConfig:
     """The ``[scrub]`` table: ``patterns`` (name = regex), ``disable`` and ``keep``."""
-    value = document.get("scrub")
+    value = _table(document, "scrub", source)
     if value is None:
         return ScrubConfig()
-    if not isinstance(value, dict):
-        Where(source, "top level").fail(
-            "scrub", f"expected a table ([scrub]), got {kind_of(value)}"
-        )
     where = Where(source, "scrub")
     check_keys(value, _SCRUB_KEYS, where)
     defaults = tuple(dict.fromkeys(p.name for p in DEFAULT_PATTERNS))
